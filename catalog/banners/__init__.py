@@ -1,0 +1,1 @@
+"""Home-page carousel banners that admins schedule."""

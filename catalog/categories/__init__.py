@@ -1,0 +1,1 @@
+"""The two-level category tree goods are filed under."""

@@ -1,0 +1,2 @@
+"""Behaviour events (impressions, clicks, favourites, ...): an append-only store that
+ranking learns from and analysts export."""

@@ -1,0 +1,1 @@
+"""Photos: checked by content, stripped of metadata, resized, stored under random names."""

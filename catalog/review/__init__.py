@@ -1,0 +1,1 @@
+"""Reviewing goods before they appear: the queue, decisions and their audit trail."""

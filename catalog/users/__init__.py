@@ -1,0 +1,1 @@
+"""People on the platform: accounts, roles, passwords and revocable sessions."""
