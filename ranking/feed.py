@@ -1,0 +1,290 @@
+"""The personalised "for you" feed: score candidates, then lay out pages of goods ids.
+
+Scoring blends three parts, each in [0, 1]: hot (the decayed event score, divided by the
+hottest candidate's), new (recency, linear over `new_window_hours`) and the shopper's
+affinity for the goods' top category. Assembly walks the scored candidates best first and
+adds two rules a shopper notices:
+
+- Exploration: in every block of `diversity_window` positions, a fixed number of slots
+  (`exploration_share × diversity_window`, halves rounded up) go to new goods that have no
+  events yet, so fresh listings get impressions to earn a hot score. The slots' positions
+  inside a block come from `seed` and the block's index only, so a page is reproducible.
+- Diversity caps: every `diversity_window` consecutive results hold at most
+  `max_per_category` goods of one top category and `max_per_seller` of one seller. When
+  the best candidate would break a cap, the next best that fits is taken.
+
+Relaxation: an endless feed never returns a short page while unseen candidates remain.
+If nothing fits both caps, the category cap is dropped first (a narrow pool, such as a
+shopper who only browses phones, legitimately repeats a category); if nothing fits the
+seller cap either, both are dropped and the best remaining candidate is taken. The seller
+cap is kept longest because one seller flooding the feed is the worse experience.
+
+Pages: pass the absolute `offset` of the page and the goods shown just before it as
+`recent`; blocks and windows then continue across page boundaries, and paging yields
+exactly what one long call would.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ranking.config import RankingConfig
+from ranking.hot import EMPTY, hot_at
+
+# Bounds the work done on untrusted input before its signature is checked.
+MAX_CURSOR_LENGTH = 1024
+# Domain separation: a MAC made with the same key for another purpose is never a cursor.
+_CURSOR_CONTEXT = b"idlemarket.feed-cursor.v1\x00"
+_CURSOR_FIELDS = frozenset({"request_id", "offset", "config_version"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A goods that may appear in the feed, with what ranking needs to know about it."""
+
+    goods_id: int
+    category_id: int
+    top_category_id: int
+    seller_id: int
+    published_at: float  # unix seconds
+    hot_log: float | None  # log-domain hot score (ranking/hot.py); None without events
+    city: str
+
+
+@dataclass(frozen=True)
+class ScoredCandidate:
+    """A candidate with its blended score and the parts it was blended from."""
+
+    candidate: Candidate
+    score: float
+    hot: float
+    new: float
+    affinity: float
+    is_new: bool  # eligible for exploration slots: recent and without any events
+
+    @property
+    def goods_id(self) -> int:
+        return self.candidate.goods_id
+
+
+def _rank_key(item: ScoredCandidate) -> tuple[float, int]:
+    return (-item.score, -item.goods_id)
+
+
+def score_candidates(
+    candidates: Iterable[Candidate],
+    *,
+    config: RankingConfig,
+    now: float,
+    affinity: Mapping[int, float],
+) -> list[ScoredCandidate]:
+    """Blend hot, new and category affinity into one score; best first, ties by id desc."""
+    pool = list(candidates)
+    raw_hot = [
+        0.0 if c.hot_log is None else hot_at(c.hot_log, now, config.half_life_hours) for c in pool
+    ]
+    hottest = max(raw_hot, default=0.0)
+    scored: list[ScoredCandidate] = []
+    for candidate, raw in zip(pool, raw_hot, strict=True):
+        hot = raw / hottest if hottest > 0 else 0.0
+        # A publish time slightly in the future (clock skew) counts as brand new.
+        age_hours = max(0.0, (now - candidate.published_at) / 3600.0)
+        new = max(0.0, 1.0 - age_hours / config.new_window_hours)
+        # Clamped so a miscomputed affinity cannot outweigh the rest of the blend.
+        liking = min(1.0, max(0.0, affinity.get(candidate.top_category_id, 0.0)))
+        has_events = candidate.hot_log is not None and candidate.hot_log != EMPTY
+        scored.append(
+            ScoredCandidate(
+                candidate=candidate,
+                score=(
+                    config.hot_weight * hot
+                    + config.new_weight * new
+                    + config.affinity_weight * liking
+                ),
+                hot=hot,
+                new=new,
+                affinity=liking,
+                is_new=age_hours <= config.new_window_hours and not has_events,
+            )
+        )
+    scored.sort(key=_rank_key)
+    return scored
+
+
+def exploration_slots(config: RankingConfig) -> int:
+    """How many positions of each block are reserved for new goods (halves round up)."""
+    # Not round(): banker's rounding would give a 5% share of a 10-window no slot at all.
+    wanted = math.floor(config.exploration_share * config.diversity_window + 0.5)
+    return min(config.diversity_window, wanted)
+
+
+def exploration_positions(*, seed: int, block: int, window: int, slots: int) -> list[int]:
+    """The reserved positions (0-based, inside the block) of block `block`, ascending.
+
+    A hash rather than `random` so the layout never changes with the Python version: a
+    shopper paging through a feed must keep seeing the layout their first page promised.
+    """
+    return list(_exploration_positions(seed, block, window, slots))
+
+
+@lru_cache(maxsize=1024)
+def _exploration_positions(seed: int, block: int, window: int, slots: int) -> tuple[int, ...]:
+    def draw(position: int) -> bytes:
+        return hashlib.blake2b(f"{seed}:{block}:{position}".encode(), digest_size=8).digest()
+
+    return tuple(sorted(sorted(range(window), key=draw)[:slots]))
+
+
+def assemble(
+    scored: Iterable[ScoredCandidate],
+    *,
+    config: RankingConfig,
+    seen: AbstractSet[int],
+    count: int,
+    seed: int,
+    offset: int = 0,
+    recent: Sequence[Candidate] = (),
+) -> list[int]:
+    """Up to `count` unseen goods ids in feed order; fewer only when the pool runs out.
+
+    `offset` is the page's absolute position in the feed and `recent` the goods shown
+    right before it (oldest first); both default to a feed that starts here.
+    """
+    if count < 0 or offset < 0:
+        raise ValueError("count and offset cannot be negative")
+    best: dict[int, ScoredCandidate] = {}
+    for item in scored:
+        if item.goods_id in seen:
+            continue
+        kept = best.get(item.goods_id)
+        if kept is None or _rank_key(item) < _rank_key(kept):
+            best[item.goods_id] = item
+    pool = sorted(best.values(), key=_rank_key)
+
+    window = config.diversity_window
+    slots = exploration_slots(config)
+    placed = list(recent)
+    picked: list[int] = []
+    for position in range(offset, offset + count):
+        if not pool:
+            break
+        block, inside = divmod(position, window)
+        exploring = slots > 0 and inside in _exploration_positions(seed, block, window, slots)
+        # The window ending at this position holds the previous window-1 results.
+        tail = placed[-(window - 1) :] if window > 1 else []
+        index = _choose(pool, exploring=exploring, tail=tail, config=config)
+        chosen = pool.pop(index)
+        placed.append(chosen.candidate)
+        picked.append(chosen.goods_id)
+    return picked
+
+
+# (category cap, seller cap) enforced at each level of relaxation, strictest first.
+_RELAXATION = ((True, True), (False, True), (False, False))
+
+
+def _choose(
+    pool: Sequence[ScoredCandidate],
+    *,
+    exploring: bool,
+    tail: Sequence[Candidate],
+    config: RankingConfig,
+) -> int:
+    """Index in `pool` (best first) of the goods for the next position."""
+    categories = Counter(c.top_category_id for c in tail)
+    sellers = Counter(c.seller_id for c in tail)
+    for category_cap, seller_cap in _RELAXATION:
+        # An exploration slot prefers new goods, but not at the price of a cap.
+        for new_only in (True, False) if exploring else (False,):
+            for index, item in enumerate(pool):
+                if new_only and not item.is_new:
+                    continue
+                c = item.candidate
+                if category_cap and categories[c.top_category_id] >= config.max_per_category:
+                    continue
+                if seller_cap and sellers[c.seller_id] >= config.max_per_seller:
+                    continue
+                return index
+    raise AssertionError("unreachable: the last level accepts any candidate")
+
+
+@dataclass(frozen=True)
+class FeedCursor:
+    """Where a shopper is in one feed: the request that started it and how far they got."""
+
+    request_id: str
+    offset: int
+    config_version: int
+
+    def __post_init__(self) -> None:
+        if self.offset < 0:
+            raise ValueError("a cursor offset cannot be negative")
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text: str) -> bytes:
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as error:
+        raise ValueError("malformed cursor") from error
+    # The decoder skips stray characters; only the canonical spelling is accepted.
+    if _b64encode(data) != text:
+        raise ValueError("malformed cursor")
+    return data
+
+
+def _signature(payload: bytes, key: bytes) -> bytes:
+    if not key:
+        raise ValueError("a cursor key is required")
+    return hmac.new(key, _CURSOR_CONTEXT + payload, hashlib.sha256).digest()
+
+
+def encode_cursor(state: FeedCursor, *, key: bytes) -> str:
+    """The cursor as URL-safe text: base64url(JSON) "." base64url(HMAC-SHA256)."""
+    payload = json.dumps(
+        {
+            "request_id": state.request_id,
+            "offset": state.offset,
+            "config_version": state.config_version,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+        ensure_ascii=True,
+    ).encode("ascii")
+    return f"{_b64encode(payload)}.{_b64encode(_signature(payload, key))}"
+
+
+def decode_cursor(text: str, *, key: bytes) -> FeedCursor:
+    """The cursor `encode_cursor` made with `key`; ValueError if malformed or forged."""
+    if len(text) > MAX_CURSOR_LENGTH:
+        raise ValueError("cursor too long")
+    body, dot, mac = text.partition(".")
+    if not dot or "." in mac:
+        raise ValueError("malformed cursor")
+    payload = _b64decode(body)
+    if not hmac.compare_digest(_b64decode(mac), _signature(payload, key)):
+        raise ValueError("cursor signature does not match")
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError("malformed cursor") from error
+    if not isinstance(data, dict) or set(data) != _CURSOR_FIELDS:
+        raise ValueError("malformed cursor")
+    request_id, offset, version = data["request_id"], data["offset"], data["config_version"]
+    # type() rather than isinstance(): JSON true must not pass for offset 1.
+    if not isinstance(request_id, str) or type(offset) is not int or type(version) is not int:
+        raise ValueError("malformed cursor")
+    return FeedCursor(request_id=request_id, offset=offset, config_version=version)

@@ -1,0 +1,211 @@
+"""The for-you feed and "看了又看" from the store: candidate pools, the shopper's
+affinity, and what was served already (so pages never repeat)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.categories.models import Category
+from catalog.events.models import Event
+from catalog.goods.models import Goods, GoodsStatus
+from ranking.config import RankingConfig
+from ranking.counters import HotCounter
+from ranking.feed import Candidate, assemble, score_candidates
+from ranking.home import listed_in_order
+from ranking.similar import co_occurrence, item_popularity, sessionize, similar_items
+
+POOL = 300  # hot and new candidates each; enough for many pages of 20
+AFFINITY_DAYS = 7
+SERVED_TTL_SECONDS = 1800
+
+
+class ServedStore:
+    """Goods already served per feed request: in process (embedded) or Redis (services)."""
+
+    def __init__(self, client: redis.Redis | None = None, *, capacity: int = 10_000) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._memory: OrderedDict[str, tuple[float, list[int]]] = OrderedDict()
+        self._capacity = capacity
+
+    def get(self, request_id: str) -> list[int]:
+        if self._client is not None:
+            raw = self._client.get(f"feed:served:{request_id}")
+            return list(json.loads(raw)) if raw else []
+        with self._lock:
+            entry = self._memory.get(request_id)
+            if entry is None or time.monotonic() - entry[0] > SERVED_TTL_SECONDS:
+                return []
+            return list(entry[1])
+
+    def put(self, request_id: str, served: list[int]) -> None:
+        if self._client is not None:
+            self._client.set(f"feed:served:{request_id}", json.dumps(served), ex=SERVED_TTL_SECONDS)
+            return
+        with self._lock:
+            self._memory[request_id] = (time.monotonic(), served)
+            self._memory.move_to_end(request_id)
+            while len(self._memory) > self._capacity:
+                self._memory.popitem(last=False)
+
+
+def _parents(session: Session) -> dict[int, int]:
+    rows = session.execute(select(Category.id, Category.parent_id))
+    return {row.id: row.parent_id or row.id for row in rows}
+
+
+def _candidates(
+    goods: Sequence[Goods], hot: dict[int, float], parents: dict[int, int]
+) -> list[Candidate]:
+    return [
+        Candidate(
+            goods_id=g.id,
+            category_id=g.category_id,
+            top_category_id=parents.get(g.category_id, g.category_id),
+            seller_id=g.seller_id,
+            published_at=(g.published_at or g.updated_at).timestamp(),
+            hot_log=hot.get(g.id),
+            city=g.city,
+        )
+        for g in goods
+    ]
+
+
+def affinity_of(
+    session: Session, *, actor: str, now: datetime, parents: dict[int, int]
+) -> dict[int, float]:
+    """The shopper's share of recent clicks per top category, scaled so the top is 1."""
+    rows = session.execute(
+        select(Goods.category_id)
+        .join(Event, Event.goods_id == Goods.id)
+        .where(
+            Event.actor == actor,
+            Event.type.in_(("click", "favorite")),
+            Event.ts >= now - timedelta(days=AFFINITY_DAYS),
+        )
+        .order_by(Event.ts.desc())
+        .limit(200)
+    ).scalars()
+    counts = Counter(parents.get(category_id, category_id) for category_id in rows)
+    if not counts:
+        return {}
+    top = max(counts.values())
+    return {category: count / top for category, count in counts.items()}
+
+
+def _listed(session: Session, *conditions: object, limit: int) -> list[Goods]:
+    return list(
+        session.scalars(
+            select(Goods)
+            .where(Goods.status == GoodsStatus.LISTED, *conditions)  # type: ignore[arg-type]
+            .order_by(Goods.published_at.desc(), Goods.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class ForYouPage:
+    goods_ids: list[int]
+    exhausted: bool
+
+
+@dataclass(frozen=True)
+class SharedPool:
+    """The candidates every shopper starts from (hottest and newest listed goods), with the
+    category tree: the same for everyone, so built once per cache period, not per page."""
+
+    candidates: dict[int, Candidate]
+    parents: dict[int, int]
+
+
+def shared_pool(session: Session, *, counter: HotCounter) -> SharedPool:
+    hot_ids = [goods_id for goods_id, _ in counter.top(POOL)]
+    goods = {g.id: g for g in listed_in_order(session, hot_ids, POOL)}
+    goods.update({g.id: g for g in _listed(session, limit=POOL)})
+    parents = _parents(session)
+    hot = counter.scores(list(goods))
+    return SharedPool(
+        {c.goods_id: c for c in _candidates(list(goods.values()), hot, parents)}, parents
+    )
+
+
+def for_you_page(
+    session: Session,
+    *,
+    counter: HotCounter,
+    pool: SharedPool,
+    config: RankingConfig,
+    actor: str | None,
+    city: str | None,
+    served: list[int],
+    count: int,
+    seed: int,
+    now: datetime,
+) -> ForYouPage:
+    """The next `count` goods for this shopper, none of them already served."""
+    candidates = dict(pool.candidates)
+    affinity = affinity_of(session, actor=actor, now=now, parents=pool.parents) if actor else {}
+    extra: list[Goods] = []
+    if affinity:
+        liked = sorted(affinity, key=affinity.__getitem__, reverse=True)[:3]
+        in_liked = [c for c, parent in pool.parents.items() if parent in liked]
+        extra = _listed(session, Goods.category_id.in_(in_liked), limit=POOL)
+    elif city:
+        # Cold start: what is listed near the shopper.
+        extra = _listed(session, Goods.city == city, limit=POOL)
+    extra = [g for g in extra if g.id not in candidates]
+    if extra:
+        hot = counter.scores([g.id for g in extra])
+        candidates.update({c.goods_id: c for c in _candidates(extra, hot, pool.parents)})
+    scored = score_candidates(
+        candidates.values(), config=config, now=now.timestamp(), affinity=affinity
+    )
+    page = assemble(
+        scored, config=config, seen=set(served), count=count, seed=seed, offset=len(served)
+    )
+    return ForYouPage(page, exhausted=len(page) < count)
+
+
+def similar_goods(session: Session, *, goods_id: int, limit: int, now: datetime) -> list[int]:
+    """Goods clicked in the same sessions as this one; the same category fills the rest."""
+    since = now - timedelta(days=30)
+    actors = session.scalars(
+        select(Event.actor)
+        .where(Event.goods_id == goods_id, Event.type == "click", Event.ts >= since)
+        .distinct()
+        .limit(500)
+    ).all()
+    ranked: list[int] = []
+    if actors:
+        clicks = session.execute(
+            select(Event.actor, Event.goods_id, Event.ts)
+            .where(Event.actor.in_(actors), Event.type == "click", Event.ts >= since)
+            .limit(20_000)
+        ).all()
+        sessions = sessionize((row.actor, row.goods_id, row.ts.timestamp()) for row in clicks)
+        counts = co_occurrence(sessions)
+        ranked = similar_items(
+            counts, goods_id, limit=limit * 3, popularity=item_popularity(sessions)
+        )
+    result = [g.id for g in listed_in_order(session, ranked, limit)]
+    if len(result) < limit:
+        goods = session.get(Goods, goods_id)
+        if goods is not None:
+            exclude = {goods_id, *result}
+            result += [
+                g.id
+                for g in _listed(session, Goods.category_id == goods.category_id, limit=limit * 2)
+                if g.id not in exclude
+            ][: limit - len(result)]
+    return result
