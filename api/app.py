@@ -1,0 +1,155 @@
+"""The ASGI application: routes under /api/v1, media files, error handlers, and in the
+embedded default the background work (periodic jobs, the outbox relay) as threads."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.background import BackgroundJobs, BackgroundLeader
+from api.category_cache import CategoryCache
+from api.errors import install_error_handlers
+from api.ratelimit import RateLimiter, make_rate_limiter
+from api.routes import (
+    admin,
+    admin_ranking,
+    admin_search,
+    auth,
+    categories,
+    events,
+    feed,
+    goods,
+    health,
+    me,
+    search,
+)
+from api.settings import ApiSettings, get_api_settings
+from catalog.db import make_engine, make_session_factory
+from catalog.media.store import MediaStore
+from catalog.settings import CatalogSettings, get_settings
+from indexer.engine import SearchEngine
+from indexer.engines import make_search_engine
+from indexer.relay import RelayLoop
+from ranking.config_store import ConfigWatcher
+from ranking.for_you import ServedStore
+from ranking.jobs import ALL_JOBS
+
+API_PREFIX = "/api/v1"
+
+
+def _wake_relay_on_outbox_commits(factory: sessionmaker[Session], loop: RelayLoop) -> None:
+    """Commits that wrote outbox rows wake the relay at once (catalog marks the session)."""
+
+    def committed(session: Session) -> None:
+        if session.info.pop("outbox_written", False):
+            loop.wake.set()
+
+    def rolled_back(session: Session, _previous: Any) -> None:
+        session.info.pop("outbox_written", None)
+
+    event.listen(factory, "after_commit", committed)
+    event.listen(factory, "after_soft_rollback", rolled_back)
+
+
+def use_session_factory(
+    app: FastAPI, factory: sessionmaker[Session], *, cache_seconds: float = 3.0
+) -> None:
+    """Point the app, and everything that reads the database outside requests, at `factory`
+    (tests give the app their own rolled-back connection this way)."""
+    app.state.session_factory = factory
+    app.state.cache_seconds = cache_seconds
+    app.state.feed_pool_lock = threading.Lock()
+    app.state.category_cache = CategoryCache(factory, ttl_seconds=cache_seconds * 20)
+    app.state.ranking_config = ConfigWatcher(factory, ttl_seconds=cache_seconds)
+
+
+def create_app(
+    *,
+    settings: CatalogSettings | None = None,
+    api_settings: ApiSettings | None = None,
+    engine: Engine | None = None,
+    rate_limiter: RateLimiter | None = None,
+    search_engine: SearchEngine | None = None,
+    background_jobs: bool | None = None,
+) -> FastAPI:
+    """Build the app; tests pass their own engine, settings, limiter and search engine.
+
+    `background_jobs` runs the periodic jobs and the outbox relay in threads of this
+    process; by default it does when there is no Redis (the embedded default), where
+    Celery would run them.
+    """
+    settings = settings or get_settings()
+    api_settings = api_settings or get_api_settings()
+    engine = engine or make_engine(settings.resolved_database_url())
+    media_root = settings.resolved_media_root()
+    media_root.mkdir(parents=True, exist_ok=True)
+    if background_jobs is None:
+        background_jobs = not api_settings.redis_url
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        factory = app.state.session_factory
+        # With several server processes only one runs the background work: the embedded
+        # index takes one writer, and one relay suffices.
+        leader = background_jobs and BackgroundLeader(settings.home).acquire()
+        jobs = BackgroundJobs(ALL_JOBS, factory) if leader else None
+        relay = RelayLoop(factory, app.state.search_engine) if leader else None
+        app.state.background_jobs, app.state.relay = jobs, relay
+        if jobs and relay:
+            _wake_relay_on_outbox_commits(factory, relay)
+            jobs.start()
+            relay.start()
+        yield
+        if jobs and relay:
+            relay.stop()
+            jobs.stop()
+        if leader:
+            leader.release()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="idlemarket",
+        summary="A second-hand goods marketplace: publish, review, search, trade.",
+        version="0.1.0",
+    )
+    app.state.engine = engine
+    use_session_factory(app, make_session_factory(engine))
+    app.state.media_store = MediaStore(media_root)
+    app.state.api_settings = api_settings
+    app.state.rate_limiter = rate_limiter or make_rate_limiter(api_settings.redis_url)
+    app.state.search_engine = search_engine or make_search_engine()
+    app.state.redis = (
+        redis.Redis.from_url(api_settings.redis_url) if api_settings.redis_url else None
+    )
+    app.state.served_feeds = ServedStore(app.state.redis)
+    app.state.cursor_key = api_settings.feed_cursor_secret.encode() or secrets.token_bytes(32)
+
+    v1 = APIRouter(prefix=API_PREFIX)
+    for module in (
+        health,
+        auth,
+        me,
+        categories,
+        goods,
+        search,
+        events,
+        feed,
+        admin,
+        admin_search,
+        admin_ranking,
+    ):
+        v1.include_router(module.router)
+    v1.include_router(feed.similar_router)
+    app.include_router(v1)
+    app.mount("/media", StaticFiles(directory=media_root), name="media")
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,1 @@
+"""Thin routes: parse input, call one service function, return a schema."""

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+
+from api.deps import DbSession, OptionalUser
+from api.routes.events import hot_counter
+from api.schemas.categories import CategoryOut
+from api.schemas.feed import BannerOut, ForYouOut, GoodsCardOut, HomeFeedOut, SimilarOut
+from catalog.clock import utcnow
+from catalog.errors import InvalidInput
+from catalog.goods.service import view_goods, with_photos
+from ranking.config_store import ConfigWatcher
+from ranking.counters import HotCounter
+from ranking.feed import FeedCursor, decode_cursor, encode_cursor
+from ranking.for_you import ServedStore, SharedPool, for_you_page, shared_pool, similar_goods
+from ranking.home import home_feed, listed_in_order
+
+router = APIRouter(prefix="/feed", tags=["feed"])
+
+
+@router.get("/home")
+def home(request: Request, session: DbSession) -> HomeFeedOut:
+    """The home page: carousel banners, the category grid, hot goods and the newest goods.
+    Echo `request_id` and `ranker_version` in impression events."""
+    watcher: ConfigWatcher = request.app.state.ranking_config
+    active = watcher.current()
+    cached: tuple[float, int, HomeFeedOut] | None = getattr(request.app.state, "home", None)
+    # Everyone sees the same home page: build it at most once per cache period (a click
+    # still reaches "hot" within seconds) and give each response its own request id.
+    fresh_for: float = request.app.state.cache_seconds
+    if cached and cached[1] == active.version and time.monotonic() - cached[0] < fresh_for:
+        return cached[2].model_copy(update={"request_id": uuid.uuid4().hex})
+    feed = home_feed(session, counter=hot_counter(request, session, active.version), now=utcnow())
+    page = HomeFeedOut(
+        banners=[BannerOut.of(banner) for banner in feed.banners],
+        categories=[CategoryOut.of(node) for node in feed.categories],
+        hot=[GoodsCardOut.of(view) for view in feed.hot],
+        new=[GoodsCardOut.of(view) for view in feed.new],
+        request_id=uuid.uuid4().hex,
+        ranker_version=active.version,
+    )
+    request.app.state.home = (time.monotonic(), active.version, page)
+    return page
+
+
+def _shared_pool(
+    request: Request, session: DbSession, counter: HotCounter, background: BackgroundTasks
+) -> SharedPool:
+    """The shared candidates, at most one cache period old. A stale pool is still served
+    and the next one is built after the response is sent, so no shopper waits for it."""
+    state = request.app.state
+    cached: tuple[float, SharedPool] | None = getattr(state, "feed_pool", None)
+    if cached and _is_fresh(request, cached[0]):
+        return cached[1]
+    if cached is None or state.cache_seconds <= 0:
+        pool = shared_pool(session, counter=counter)
+        state.feed_pool = (time.monotonic(), pool)
+        return pool
+    # A background task rather than a thread of our own: it runs after this request's
+    # session is closed, so the two never share a database connection.
+    background.add_task(_rebuild_pool, request)
+    return cached[1]
+
+
+def _is_fresh(request: Request, built_at: float) -> bool:
+    fresh_for: float = request.app.state.cache_seconds
+    return time.monotonic() - built_at < fresh_for
+
+
+def _rebuild_pool(request: Request) -> None:
+    state = request.app.state
+    lock: threading.Lock = state.feed_pool_lock
+    if not lock.acquire(blocking=False):
+        return  # another request's task is building it
+    try:
+        if _is_fresh(request, state.feed_pool[0]):
+            return  # built while this task waited its turn
+        with state.session_factory() as session:
+            watcher: ConfigWatcher = state.ranking_config
+            counter = hot_counter(request, session, watcher.current().version)
+            state.feed_pool = (time.monotonic(), shared_pool(session, counter=counter))
+    finally:
+        lock.release()
+
+
+@router.get("/for-you")
+def for_you(
+    request: Request,
+    session: DbSession,
+    user: OptionalUser,
+    background: BackgroundTasks,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    device_id: Annotated[str | None, Query(max_length=64)] = None,
+    city: Annotated[str | None, Query(max_length=20)] = None,
+    page_size: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> ForYouOut:
+    """The endless personalised feed: hot and new blended, slots for new goods, at most a
+    few goods per category and seller in every stretch, never a repeat across pages. Pass
+    `next_cursor` back for the next page; echo `request_id` and `ranker_version` in events."""
+    key: bytes = request.app.state.cursor_key
+    watcher: ConfigWatcher = request.app.state.ranking_config
+    active = watcher.current()
+    if cursor:
+        try:
+            state = decode_cursor(cursor, key=key)
+        except ValueError as error:
+            raise InvalidInput(
+                "this cursor is not one we issued", code="invalid_cursor", field="cursor"
+            ) from error
+    else:
+        state = FeedCursor(request_id=uuid.uuid4().hex, offset=0, config_version=active.version)
+    store: ServedStore = request.app.state.served_feeds
+    served = store.get(state.request_id)[: state.offset]
+    actor = f"u:{user.id}" if user else (f"d:{device_id}" if device_id else None)
+    counter = hot_counter(request, session, active.version)
+    page = for_you_page(
+        session,
+        counter=counter,
+        pool=_shared_pool(request, session, counter, background),
+        config=active.config,
+        actor=actor,
+        city=city,
+        served=served,
+        count=page_size,
+        seed=int(state.request_id[:8], 16),
+        now=utcnow(),
+    )
+    served += page.goods_ids
+    store.put(state.request_id, served)
+    views = with_photos(session, listed_in_order(session, page.goods_ids, page_size))
+    next_state = FeedCursor(state.request_id, len(served), state.config_version)
+    return ForYouOut(
+        items=[GoodsCardOut.of(view) for view in views],
+        next_cursor=None if page.exhausted else encode_cursor(next_state, key=key),
+        request_id=state.request_id,
+        ranker_version=state.config_version,
+    )
+
+
+similar_router = APIRouter(prefix="/goods", tags=["feed"])
+
+
+@similar_router.get("/{goods_id}/similar")
+def similar(
+    goods_id: int,
+    session: DbSession,
+    user: OptionalUser,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SimilarOut:
+    """看了又看: goods viewed in the same sessions as this one, then the same category."""
+    view_goods(session, viewer=user, goods_id=goods_id)  # 404 for goods the viewer can't see
+    ids = similar_goods(session, goods_id=goods_id, limit=limit, now=utcnow())
+    views = with_photos(session, listed_in_order(session, ids, limit))
+    return SimilarOut(items=[GoodsCardOut.of(view) for view in views], total=len(views))

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from api.category_cache import CategoryCache
+from api.schemas.search import (
+    PriceStatsOut,
+    SearchHitOut,
+    SearchOut,
+    SuggestionOut,
+    SuggestOut,
+)
+from catalog.errors import InvalidInput
+from catalog.goods.models import Condition
+from catalog.money import MAX_LISTING_PRICE
+from indexer.engine import SearchEngine
+from indexer.search import MAX_RESULTS_WINDOW, GoodsQuery, SortOrder, search_goods
+
+router = APIRouter(prefix="/search", tags=["search"])
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+Price = Annotated[int | None, Query(ge=0, le=MAX_LISTING_PRICE, description="fen")]
+
+
+def _engine(request: Request) -> SearchEngine:
+    engine: SearchEngine = request.app.state.search_engine
+    return engine
+
+
+def _categories(request: Request) -> CategoryCache:
+    cache: CategoryCache = request.app.state.category_cache
+    return cache
+
+
+def _clean_text(value: str, field: str) -> str:
+    if _CONTROL.search(value):
+        raise InvalidInput(
+            f"{field} contains control characters", code="invalid_query", field=field
+        )
+    return value.strip()
+
+
+@router.get("")
+def search(
+    request: Request,
+    q: Annotated[str, Query(max_length=100, description="words, pinyin, brand and model")] = "",
+    category: Annotated[int | None, Query(ge=1, description="any level of the tree")] = None,
+    price_min: Price = None,
+    price_max: Price = None,
+    condition: Annotated[list[Condition] | None, Query()] = None,
+    city: Annotated[list[Annotated[str, Query(max_length=20)]] | None, Query()] = None,
+    sort: SortOrder = SortOrder.RELEVANCE,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SearchOut:
+    """Search listed goods: keywords (Chinese, pinyin, typos), category, price, condition,
+    city; facet counts that ignore each facet's own choice; sorts; pages. No `q` browses."""
+    if price_min is not None and price_max is not None and price_min > price_max:
+        raise InvalidInput(
+            "price_min is above price_max", code="invalid_price_range", field="price_min"
+        )
+    if page * page_size > MAX_RESULTS_WINDOW:
+        raise InvalidInput(
+            f"results stop at {MAX_RESULTS_WINDOW}; narrow the search",
+            code="page_too_deep",
+            field="page",
+        )
+    categories = _categories(request)
+    if category is not None and category not in categories.entries():
+        raise InvalidInput("unknown category", code="unknown_category", field="category")
+    query = GoodsQuery(
+        q=_clean_text(q, "q"),
+        category_id=category,
+        price_min=price_min,
+        price_max=price_max,
+        conditions=tuple(c.value for c in condition or ()),
+        cities=tuple(_clean_text(c, "city") for c in city or ()),
+        sort=sort,
+        page=page,
+        page_size=page_size,
+    )
+    result = search_goods(_engine(request), query)
+    facets = dict(result.facets)
+    facets["category"] = categories.with_parents(facets.get("category", {}))
+    return SearchOut(
+        hits=[SearchHitOut.of(hit) for hit in result.hits],
+        total=result.total,
+        page=page,
+        page_size=page_size,
+        facets=facets,
+        price_stats=PriceStatsOut(min=result.price_stats[0], max=result.price_stats[1])
+        if result.price_stats
+        else None,
+    )
+
+
+@router.get("/suggest")
+def suggest(
+    request: Request,
+    q: Annotated[str, Query(max_length=50)] = "",
+    limit: Annotated[int, Query(ge=1, le=20)] = 8,
+) -> SuggestOut:
+    """Completions as the shopper types: categories and indexed words (also by pinyin)."""
+    text = _clean_text(q, "q")
+    items = [
+        SuggestionOut(text=entry.name, kind="category", count=0, category_id=entry.id)
+        for entry in _categories(request).matching(text, 3)
+    ]
+    seen = {item.text for item in items}
+    for word, count in _engine(request).suggest(text, limit):
+        if word not in seen and len(items) < limit:
+            items.append(SuggestionOut(text=word, kind="word", count=count))
+            seen.add(word)
+    return SuggestOut(items=items, total=len(items))

@@ -1,0 +1,1 @@
+"""Pydantic shapes of what the API takes (extra fields refused) and gives."""
