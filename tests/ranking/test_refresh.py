@@ -1,0 +1,73 @@
+"""Hot scores reach goods.hot_score and, through the outbox, the search index."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from catalog.goods.models import Goods
+from catalog.outbox.models import OutboxEvent
+from catalog.users.models import Role
+from indexer.embedded import EmbeddedEngine
+from indexer.engine import SearchRequest, Sort
+from indexer.relay import drain
+from ranking.config import DEFAULT_CONFIG
+from ranking.counters import DatabaseHotCounter
+from ranking.hot import event_term
+from ranking.jobs import refresh_hot
+from ranking.refresh import refresh_hot_scores
+from tests.factories import listed_goods, make_user
+
+
+def _listed(session: Session, media: Path, titles: list[str]) -> list[int]:
+    seller, reviewer = make_user(session), make_user(session, role=Role.REVIEWER)
+    return [
+        listed_goods(session, seller=seller, title=t, media_root=media, reviewer=reviewer)
+        for t in titles
+    ]
+
+
+def test_refresh_writes_scores_that_moved_and_queues_them_for_search(
+    session: Session, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    cold, warm, hot = _listed(session, tmp_path, ["刷新 冷门", "刷新 一般", "刷新 爆款"])
+    now = time.time()
+    counter = DatabaseHotCounter(session, config_version=0)
+    counter.add([(warm, event_term(1, now, 24)), (hot, event_term(9, now, 24))])
+    session.commit()
+
+    first = refresh_hot_scores(
+        session_factory, counter.scores([warm, hot]), config=DEFAULT_CONFIG, now=now
+    )
+    rows = session.execute(select(Goods.id, Goods.hot_score).where(Goods.id.in_([cold, warm, hot])))
+    scores = {row.id: row.hot_score for row in rows}
+    assert scores[cold] == 0.0
+    assert scores[warm] == 1.0
+    assert abs(scores[hot] - 9.0) < 1e-9
+    assert first.changed == 2
+    reasons = session.scalars(
+        select(OutboxEvent.entity_id).where(OutboxEvent.reason == "hot")
+    ).all()
+    assert sorted(reasons) == sorted([warm, hot])
+    again = refresh_hot_scores(
+        session_factory, counter.scores([warm, hot]), config=DEFAULT_CONFIG, now=now + 60
+    )
+    assert again.changed == 0  # a minute of decay is below the threshold worth an index write
+
+    engine = EmbeddedEngine(tmp_path / "index")
+    drain(session_factory, engine)
+    ordered = engine.search(SearchRequest(query="刷新", sort=Sort("hot_score"), limit=3)).hits
+    assert [hit.document.id for hit in ordered] == [hot, warm, cold]
+
+
+def test_the_periodic_job_reads_the_database_counter(
+    session: Session, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    (goods_id,) = _listed(session, tmp_path, ["刷新 定时任务"])
+    DatabaseHotCounter(session, config_version=0).add([(goods_id, event_term(3, time.time(), 24))])
+    session.commit()
+    assert refresh_hot(session_factory) >= 1
+    assert session.get_one(Goods, goods_id).hot_score > 2.9
