@@ -23,6 +23,7 @@ from api.routes import (
     admin,
     admin_ranking,
     admin_search,
+    admin_trade,
     auth,
     categories,
     events,
@@ -30,12 +31,18 @@ from api.routes import (
     goods,
     health,
     me,
+    orders,
+    payments,
     search,
+    wallet,
 )
 from api.settings import ApiSettings, get_api_settings
+from catalog.clock import utcnow
 from catalog.db import make_engine, make_session_factory
 from catalog.media.store import MediaStore
 from catalog.settings import CatalogSettings, get_settings
+from catalog.trade.logistics import SandboxLogistics
+from catalog.trade.settings import get_trade_settings
 from indexer.engine import SearchEngine
 from indexer.engines import make_search_engine
 from indexer.relay import RelayLoop
@@ -124,6 +131,8 @@ def create_app(
     app.state.engine = engine
     use_session_factory(app, make_session_factory(engine))
     app.state.media_store = MediaStore(media_root)
+    # Order videos are for the two parties and operators: kept outside the public /media.
+    app.state.private_store = MediaStore(settings.home / "private")
     app.state.api_settings = api_settings
     app.state.rate_limiter = rate_limiter or make_rate_limiter(api_settings.redis_url)
     app.state.search_engine = search_engine or make_search_engine()
@@ -131,6 +140,9 @@ def create_app(
         redis.Redis.from_url(api_settings.redis_url) if api_settings.redis_url else None
     )
     app.state.served_feeds = ServedStore(app.state.redis)
+    app.state.clock = utcnow
+    app.state.trade_settings = get_trade_settings()
+    app.state.logistics = SandboxLogistics()
     app.state.cursor_key = api_settings.feed_cursor_secret.encode() or secrets.token_bytes(32)
 
     v1 = APIRouter(prefix=API_PREFIX)
@@ -146,6 +158,10 @@ def create_app(
         admin,
         admin_search,
         admin_ranking,
+        orders,
+        payments,
+        wallet,
+        admin_trade,
     ):
         v1.include_router(module.router)
     v1.include_router(feed.similar_router)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from api.settings import ApiSettings
 from catalog.db import unit_of_work
 from catalog.errors import NotAuthenticated, RateLimited
 from catalog.media.store import MediaStore
+from catalog.trade.settings import TradeSettings
 from catalog.users import service as users
 from catalog.users.models import AuthSession, User
 from catalog.users.permissions import Permission, require_permission
@@ -37,6 +39,14 @@ def _media_store(request: Request) -> MediaStore:
 
 
 MediaStoreDep = Annotated[MediaStore, Depends(_media_store)]
+
+
+def _private_store(request: Request) -> MediaStore:
+    store: MediaStore = request.app.state.private_store
+    return store
+
+
+PrivateStoreDep = Annotated[MediaStore, Depends(_private_store)]
 
 
 def _api_settings(request: Request) -> ApiSettings:
@@ -123,6 +133,34 @@ CategoryAdmin = Annotated[User, Depends(staff(Permission.MANAGE_CATEGORIES))]
 SearchWatcher = Annotated[User, Depends(staff(Permission.WATCH_SEARCH))]
 SearchAdmin = Annotated[User, Depends(staff(Permission.MANAGE_SEARCH))]
 RankingAdmin = Annotated[User, Depends(staff(Permission.MANAGE_RANKING))]
+OrderWatcher = Annotated[User, Depends(staff(Permission.SEE_ORDERS))]
+DisputeResolver = Annotated[User, Depends(staff(Permission.RESOLVE_DISPUTES))]
+PayoutOperator = Annotated[User, Depends(staff(Permission.PAY_OUT))]
+CommissionAdmin = Annotated[User, Depends(staff(Permission.SET_COMMISSION))]
+
+
+def _now(request: Request) -> datetime:
+    # The app's clock: tests move it forward to cross deadlines.
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+Now = Annotated[datetime, Depends(_now)]
+
+
+def _trade_settings(request: Request) -> TradeSettings:
+    settings: TradeSettings = request.app.state.trade_settings
+    return settings
+
+
+TradeSettingsDep = Annotated[TradeSettings, Depends(_trade_settings)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="any unique string; a retry with the same key replays the first answer",
+    ),
+]
 
 
 def _pagination(

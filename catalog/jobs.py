@@ -8,8 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from catalog.clock import utcnow
 from catalog.db import unit_of_work
 from catalog.outbox import service as outbox
+from catalog.trade import idempotency
+from catalog.trade.notification_delivery import deliver_sandbox_notifications
+from catalog.trade.settings import get_trade_settings
+from catalog.trade.sweeper import sweep_due_orders
 from catalog.users import service as users
 
 
@@ -31,7 +36,26 @@ def purge_processed_outbox(factory: sessionmaker[Session]) -> int:
         return outbox.purge_processed(session)
 
 
+def sweep_orders(factory: sessionmaker[Session]) -> int:
+    """Due orders in batches of one transaction each, until none is due."""
+    handled = 0
+    while True:
+        with unit_of_work(factory) as session:
+            swept = sweep_due_orders(session, now=utcnow(), settings=get_trade_settings())
+        handled += swept
+        if swept < 500:
+            return handled
+
+
+def purge_idempotency_records(factory: sessionmaker[Session]) -> int:
+    with unit_of_work(factory) as session:
+        return idempotency.purge_old(session)
+
+
 SCHEDULE: tuple[PeriodicJob, ...] = (
     PeriodicJob("purge-dead-sessions", 3600.0, purge_dead_sessions),
     PeriodicJob("purge-processed-outbox", 3600.0, purge_processed_outbox),
+    PeriodicJob("sweep-due-orders", 1.0, sweep_orders),
+    PeriodicJob("deliver-sandbox-notifications", 1.0, deliver_sandbox_notifications),
+    PeriodicJob("purge-idempotency-records", 3600.0, purge_idempotency_records),
 )

@@ -6,22 +6,47 @@ from catalog.db import Base
 from catalog.events.models import Event, GoodsHotness, RankingConfigVersion
 from catalog.goods.models import Goods, GoodsPhoto
 from catalog.identity.models import RealNameVerification
+from catalog.ledger.models import LedgerAccount, LedgerPosting, LedgerTransaction
 from catalog.outbox.models import OutboxEvent
 from catalog.review.models import ReviewDecision
+from catalog.trade.models import (
+    CommissionRate,
+    Dispute,
+    IdempotencyRecord,
+    Order,
+    OrderTransition,
+    Payment,
+    Rating,
+    SandboxCharge,
+)
 from catalog.users.models import AuthSession, User
+from catalog.wallet.models import PayoutAccount, Withdrawal
 
 __all__ = [
     "AuthSession",
     "Banner",
     "Base",
     "Category",
+    "CommissionRate",
+    "Dispute",
     "Event",
     "Goods",
     "GoodsHotness",
     "GoodsPhoto",
+    "IdempotencyRecord",
+    "LedgerAccount",
+    "LedgerPosting",
+    "LedgerTransaction",
+    "Order",
+    "OrderTransition",
     "OutboxEvent",
+    "Payment",
+    "PayoutAccount",
     "RankingConfigVersion",
+    "Rating",
     "RealNameVerification",
     "ReviewDecision",
+    "SandboxCharge",
     "User",
+    "Withdrawal",
 ]

@@ -16,6 +16,8 @@ class GoodsStatus(enum.StrEnum):
     LISTED = "listed"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    RESERVED = "reserved"  # an open order holds them for one buyer
+    SOLD = "sold"
 
 
 class Condition(enum.StrEnum):

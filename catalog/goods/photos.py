@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.goods import repository
 from catalog.goods.models import GoodsPhoto
 from catalog.goods.service import own_goods, photos_changed
+from catalog.media.after_transaction import after_commit, after_rollback
 from catalog.media.images import process_photo
 from catalog.media.store import MediaStore
 from catalog.settings import get_settings
@@ -39,7 +38,7 @@ def add_photo(
     path = store.save(image.full, extension=image.extension, folder="goods")
     thumb_path = store.save(image.thumb, extension=image.extension, folder="thumbs")
     # Files are written before the row; if the transaction does not commit they go again.
-    _on_rollback(session, lambda: store.delete_all(path, thumb_path))
+    after_rollback(session, lambda: store.delete_all(path, thumb_path))
     photo = GoodsPhoto(
         goods_id=goods.id,
         position=count,
@@ -66,7 +65,7 @@ def remove_photo(
     session.flush()
     _renumber(session, [p for p in photos if p.id != photo_id])
     paths = (photo.path, photo.thumb_path)
-    _on_commit(session, lambda: store.delete_all(*paths))
+    after_commit(session, lambda: store.delete_all(*paths))
     photos_changed(session, goods, reason="photo_removed")
 
 
@@ -92,41 +91,3 @@ def _renumber(session: Session, ordered: list[GoodsPhoto]) -> None:
     for position, photo in enumerate(ordered):
         photo.position = position
     session.flush()
-
-
-class _AfterTransaction:
-    """Runs file clean-up once the session's transaction ends the given way, never otherwise.
-
-    The listeners stay on the session (removing them while SQLAlchemy dispatches the event is
-    not allowed); `done` makes them inert. Sessions live for one request or task.
-    """
-
-    def __init__(self, session: Session, action: Callable[[], Any], *, on_commit: bool) -> None:
-        self.action = action
-        self.on_commit = on_commit
-        self.done = False
-        event.listen(session, "after_commit", self._committed)
-        event.listen(session, "after_soft_rollback", self._rolled_back)
-
-    def _committed(self, _session: Session) -> None:
-        self._finish(run=self.on_commit)
-
-    def _rolled_back(self, _session: Session, previous: SessionTransaction) -> None:
-        # Only the outermost transaction decides; a savepoint rolling back does not.
-        if previous.parent is None:
-            self._finish(run=not self.on_commit)
-
-    def _finish(self, *, run: bool) -> None:
-        if self.done:
-            return
-        self.done = True
-        if run:
-            self.action()
-
-
-def _on_commit(session: Session, action: Callable[[], Any]) -> None:
-    _AfterTransaction(session, action, on_commit=True)
-
-
-def _on_rollback(session: Session, action: Callable[[], Any]) -> None:
-    _AfterTransaction(session, action, on_commit=False)

@@ -6,6 +6,10 @@ from catalog.errors import Conflict
 from catalog.goods.models import Goods, GoodsStatus
 
 PUBLIC_STATES = frozenset({GoodsStatus.LISTED})
+# Goods in an order: their page stays up (marked reserved or sold) but nobody can buy or
+# edit them, and they are not in search.
+IN_TRADE_STATES = frozenset({GoodsStatus.RESERVED, GoodsStatus.SOLD})
+VIEWABLE_STATES = PUBLIC_STATES | IN_TRADE_STATES
 SUBMITTABLE_FROM = frozenset({GoodsStatus.DRAFT, GoodsStatus.REJECTED, GoodsStatus.WITHDRAWN})
 WITHDRAWABLE_FROM = frozenset(
     {GoodsStatus.DRAFT, GoodsStatus.PENDING_REVIEW, GoodsStatus.LISTED, GoodsStatus.REJECTED}

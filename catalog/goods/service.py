@@ -8,12 +8,15 @@ from sqlalchemy.orm import Session
 
 from catalog.categories.service import category_for_goods
 from catalog.clock import utcnow
-from catalog.errors import InvalidInput, NotFound, PermissionDenied
+from catalog.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalog.goods import repository
 from catalog.goods.models import Condition, Goods, GoodsPhoto, GoodsStatus
 from catalog.goods.rules import (
+    IN_TRADE_STATES,
+    PUBLIC_STATES,
     REVIEWED_FIELDS,
     SUBMITTABLE_FROM,
+    VIEWABLE_STATES,
     WITHDRAWABLE_FROM,
     is_public,
     require_state,
@@ -140,7 +143,36 @@ def own_goods(session: Session, *, actor: User, goods_id: int) -> Goods:
         raise NotFound("no such goods", code="goods_not_found")
     if goods.seller_id != actor.id:
         raise PermissionDenied("these goods are not yours", code="not_goods_owner")
+    if goods.status in IN_TRADE_STATES:
+        raise Conflict(
+            f"goods that are {goods.status.value} cannot be changed",
+            code="goods_in_trade",
+            status=goods.status.value,
+        )
     return goods
+
+
+def reserve_for_order(session: Session, *, goods: Goods) -> None:
+    """An order holds these listed goods for one buyer: they leave search and the feeds."""
+    require_state(goods, PUBLIC_STATES, "ordered")
+    goods.status = GoodsStatus.RESERVED
+    _touch(session, goods, was_public=True, reason="reserved")
+
+
+def release_from_order(session: Session, *, goods: Goods, relist: bool) -> None:
+    """The order ended without a sale: back on the market, or (after the item travelled and
+    came back through a dispute) withdrawn for the seller to check and resubmit."""
+    if goods.status is not GoodsStatus.RESERVED:
+        return
+    goods.status = GoodsStatus.LISTED if relist else GoodsStatus.WITHDRAWN
+    _touch(session, goods, was_public=False, reason="relisted" if relist else "withdrawn")
+
+
+def mark_sold(session: Session, *, goods: Goods) -> None:
+    if goods.status is GoodsStatus.SOLD:
+        return
+    goods.status = GoodsStatus.SOLD
+    _touch(session, goods, was_public=False, reason="sold")
 
 
 def photos_changed(session: Session, goods: Goods, *, reason: str) -> None:
@@ -152,7 +184,7 @@ def photos_changed(session: Session, goods: Goods, *, reason: str) -> None:
 
 
 def _can_see(viewer: User | None, goods: Goods) -> bool:
-    if is_public(goods):
+    if goods.status in VIEWABLE_STATES:
         return True
     if viewer is None:
         return False

@@ -17,10 +17,20 @@ class Permission(enum.StrEnum):
     WATCH_SEARCH = "watch_search"
     MANAGE_SEARCH = "manage_search"
     MANAGE_RANKING = "manage_ranking"
+    SEE_ORDERS = "see_orders"
+    RESOLVE_DISPUTES = "resolve_disputes"
+    PAY_OUT = "pay_out"
+    SET_COMMISSION = "set_commission"
 
 
 _REVIEWER = {Permission.REVIEW_GOODS, Permission.SEE_ANY_GOODS}
-_OPERATOR = _REVIEWER | {Permission.DECIDE_VERIFICATION, Permission.WATCH_SEARCH}
+_OPERATOR = _REVIEWER | {
+    Permission.DECIDE_VERIFICATION,
+    Permission.WATCH_SEARCH,
+    Permission.SEE_ORDERS,
+    Permission.RESOLVE_DISPUTES,
+    Permission.PAY_OUT,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.USER: frozenset(),

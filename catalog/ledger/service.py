@@ -1,0 +1,182 @@
+"""Posting money: each transaction's lines sum to zero and are written with the balances
+they change, in the caller's database transaction, so money moves whole or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from catalog.errors import Conflict
+from catalog.ledger.models import (
+    MAY_GO_NEGATIVE,
+    PLATFORM,
+    AccountKind,
+    LedgerAccount,
+    LedgerPosting,
+    LedgerTransaction,
+)
+
+
+@dataclass(frozen=True, order=True)
+class Account:
+    kind: AccountKind
+    owner_id: int = PLATFORM
+
+
+GATEWAY = Account(AccountKind.GATEWAY)
+PLATFORM_FEES = Account(AccountKind.PLATFORM_FEES)
+PAYOUTS = Account(AccountKind.PAYOUTS)
+STRAY_PAYMENTS = Account(AccountKind.STRAY_PAYMENTS)
+
+
+def escrow(order_id: int) -> Account:
+    return Account(AccountKind.ESCROW, order_id)
+
+
+def available(user_id: int) -> Account:
+    return Account(AccountKind.AVAILABLE, user_id)
+
+
+def reserved(user_id: int) -> Account:
+    return Account(AccountKind.RESERVED, user_id)
+
+
+class InsufficientFunds(Conflict):
+    code = "insufficient_funds"
+
+
+def post(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    lines: Sequence[tuple[Account, int]],
+    order_id: int | None = None,
+    withdrawal_id: int | None = None,
+    memo: str = "",
+) -> LedgerTransaction:
+    """Write one balanced transaction. `key` names what it is for and is unique, so the same
+    movement can never be posted twice; an account that may not go negative refuses."""
+    lines = [(account, amount) for account, amount in lines if amount != 0]
+    if sum(amount for _, amount in lines) != 0:
+        raise ValueError(f"unbalanced ledger transaction {key}: {lines}")
+    transaction = LedgerTransaction(
+        key=key, kind=kind, order_id=order_id, withdrawal_id=withdrawal_id, memo=memo
+    )
+    session.add(transaction)
+    session.flush()
+    ids = account_ids(session, [account for account, _ in lines])
+    # Balances change in account-id order, so two transactions touching the same accounts
+    # lock them in the same order and cannot deadlock.
+    for account, amount in sorted(lines, key=lambda line: ids[line[0]]):
+        changed = session.execute(
+            update(LedgerAccount)
+            .where(LedgerAccount.id == ids[account])
+            .where(LedgerAccount.may_go_negative | (LedgerAccount.balance + amount >= 0))
+            .values(balance=LedgerAccount.balance + amount)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise InsufficientFunds(
+                "not enough money in the account for this", account=account.kind.value
+            )
+    session.execute(
+        insert(LedgerPosting),
+        [
+            {"transaction_id": transaction.id, "account_id": ids[account], "amount": amount}
+            for account, amount in lines
+        ],
+    )
+    return transaction
+
+
+def is_posted(session: Session, key: str) -> bool:
+    return (
+        session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key == key)) is not None
+    )
+
+
+def account_ids(session: Session, accounts: Sequence[Account]) -> dict[Account, int]:
+    """The ids of `accounts`, opening the ones that do not exist yet (safely under races)."""
+    wanted = sorted(set(accounts))
+    rows = [
+        {
+            "kind": account.kind.value,
+            "owner_id": account.owner_id,
+            "may_go_negative": account.kind in MAY_GO_NEGATIVE,
+            "balance": 0,
+        }
+        for account in wanted
+    ]
+    dialect = session.get_bind().dialect.name
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        upsert(LedgerAccount).on_conflict_do_nothing(index_elements=["kind", "owner_id"]), rows
+    )
+    found = session.execute(
+        select(LedgerAccount.kind, LedgerAccount.owner_id, LedgerAccount.id).where(
+            tuple_(LedgerAccount.kind, LedgerAccount.owner_id).in_(
+                [(account.kind.value, account.owner_id) for account in wanted]
+            )
+        )
+    )
+    return {Account(AccountKind(kind), owner): id_ for kind, owner, id_ in found}
+
+
+def balance(session: Session, account: Account) -> int:
+    value = session.scalar(
+        select(LedgerAccount.balance).where(
+            LedgerAccount.kind == account.kind, LedgerAccount.owner_id == account.owner_id
+        )
+    )
+    return int(value or 0)
+
+
+def balances(session: Session, accounts: Sequence[Account]) -> dict[Account, int]:
+    """Balances of `accounts` (0 for accounts never used)."""
+    result = dict.fromkeys(accounts, 0)
+    if not accounts:
+        return result
+    for kind, owner, amount in session.execute(
+        select(LedgerAccount.kind, LedgerAccount.owner_id, LedgerAccount.balance).where(
+            tuple_(LedgerAccount.kind, LedgerAccount.owner_id).in_(
+                [(account.kind.value, account.owner_id) for account in accounts]
+            )
+        )
+    ):
+        result[Account(AccountKind(kind), owner)] = int(amount)
+    return result
+
+
+def violations(session: Session) -> list[str]:
+    """Broken ledger invariants (none in a healthy ledger): unbalanced transactions,
+    balances that disagree with their postings, accounts below zero that may not be."""
+    found: list[str] = []
+    unbalanced = session.execute(
+        select(LedgerPosting.transaction_id, func.sum(LedgerPosting.amount))
+        .group_by(LedgerPosting.transaction_id)
+        .having(func.sum(LedgerPosting.amount) != 0)
+    ).all()
+    found += [f"transaction {tid} sums to {total}" for tid, total in unbalanced]
+    posted = (
+        select(LedgerPosting.account_id, func.sum(LedgerPosting.amount).label("total"))
+        .group_by(LedgerPosting.account_id)
+        .subquery()
+    )
+    drift = session.execute(
+        select(LedgerAccount.id, LedgerAccount.balance, posted.c.total)
+        .outerjoin(posted, posted.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.balance != func.coalesce(posted.c.total, 0))
+    ).all()
+    found += [f"account {aid} holds {bal} but its postings sum to {tot}" for aid, bal, tot in drift]
+    negative = session.execute(
+        select(LedgerAccount.id, LedgerAccount.kind, LedgerAccount.balance).where(
+            LedgerAccount.balance < 0, LedgerAccount.may_go_negative.is_(False)
+        )
+    ).all()
+    found += [f"{kind} account {aid} is below zero: {bal}" for aid, kind, bal in negative]
+    return found

@@ -1,0 +1,1 @@
+"""Orders: buying goods with escrow, the seller-video step, disputes and ratings."""

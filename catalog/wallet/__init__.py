@@ -1,0 +1,1 @@
+"""Sellers' payout accounts and withdrawals of their balance."""
