@@ -6,6 +6,7 @@ whose access nobody decided.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.ratelimit import MemoryRateLimiter
 from catalog.banners import service as banners
+from catalog.trade import sandbox_gateway
 from catalog.db import make_engine
 from catalog.identity import service as identity
 from catalog.users import service as users
@@ -75,9 +77,42 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("DELETE", f"{V1}/admin/banners/{{banner_id}}"): "admin",
     ("GET", f"{V1}/admin/ranking/configs"): "admin",
     ("POST", f"{V1}/admin/ranking/configs"): "admin",
+    ("POST", f"{V1}/orders"): "user",
+    ("GET", f"{V1}/orders"): "user",
+    ("GET", f"{V1}/orders/{{order_id}}"): "party",
+    ("POST", f"{V1}/orders/{{order_id}}/pay"): "party",
+    ("POST", f"{V1}/orders/{{order_id}}/cancel"): "party",
+    ("POST", f"{V1}/orders/{{order_id}}/video"): "party",
+    ("GET", f"{V1}/orders/{{order_id}}/video"): "party",
+    ("POST", f"{V1}/orders/{{order_id}}/confirm-video"): "party",
+    ("POST", f"{V1}/orders/{{order_id}}/ship"): "party",
+    ("GET", f"{V1}/orders/{{order_id}}/tracking"): "party",
+    ("POST", f"{V1}/orders/{{order_id}}/mark-complete"): "party",
+    ("POST", f"{V1}/orders/{{order_id}}/confirm-receipt"): "party",
+    ("POST", f"{V1}/orders/{{order_id}}/dispute"): "party",
+    ("POST", f"{V1}/orders/{{order_id}}/rating"): "party",
+    ("POST", f"{V1}/payments/sandbox/{{ref}}/pay"): "public",
+    ("POST", f"{V1}/payments/sandbox/notify"): "public",
+    ("GET", f"{V1}/wallet"): "user",
+    ("GET", f"{V1}/wallet/payout-accounts"): "user",
+    ("POST", f"{V1}/wallet/payout-accounts"): "user",
+    ("DELETE", f"{V1}/wallet/payout-accounts/{{account_id}}"): "user",
+    ("POST", f"{V1}/withdrawals"): "user",
+    ("GET", f"{V1}/withdrawals"): "user",
+    ("GET", f"{V1}/admin/orders"): "operator",
+    ("GET", f"{V1}/admin/disputes"): "operator",
+    ("POST", f"{V1}/admin/orders/{{order_id}}/resolve-dispute"): "operator",
+    ("GET", f"{V1}/admin/withdrawals"): "operator",
+    ("POST", f"{V1}/admin/withdrawals/{{withdrawal_id}}/pay"): "operator",
+    ("POST", f"{V1}/admin/withdrawals/{{withdrawal_id}}/reject"): "operator",
+    ("GET", f"{V1}/admin/trade/health"): "operator",
+    ("GET", f"{V1}/admin/commission"): "admin",
+    ("PUT", f"{V1}/admin/commission"): "admin",
 }
 
-ACCESS_CLASSES = ("public", "user", "owner", "reviewer", "operator", "admin")
+# "party": the buyer or the seller of the order (and operators); anyone else is told the
+# order does not exist.
+ACCESS_CLASSES = ("public", "user", "owner", "party", "reviewer", "operator", "admin")
 # The least privileged role each staff class admits, and every role below it.
 LOWEST_ROLE = {"reviewer": Role.REVIEWER, "operator": Role.OPERATOR, "admin": Role.ADMIN}
 ROLE_ORDER = (Role.USER, Role.REVIEWER, Role.OPERATOR, Role.ADMIN)
@@ -213,6 +248,29 @@ class World:
         self.session.flush()
         return verification.id
 
+    @cached_property
+    def buyer(self) -> User:
+        return make_user(self.session, nickname="买家")
+
+    @cached_property
+    def order(self) -> dict[str, Any]:
+        """An unpaid order of `buyer` on the listed goods."""
+        placed = self.client.post(
+            f"{V1}/orders", json={"goods_id": self.listed["id"]}, headers=self.headers(self.buyer)
+        )
+        assert placed.status_code == 201, placed.text
+        body: dict[str, Any] = placed.json()
+        return body
+
+    @cached_property
+    def payment(self) -> dict[str, Any]:
+        started = self.client.post(
+            f"{V1}/orders/{self.order['id']}/pay", headers=self.headers(self.buyer)
+        )
+        assert started.status_code == 200, started.text
+        body: dict[str, Any] = started.json()
+        return body
+
     def seller_view(self, goods_id: int) -> dict[str, Any]:
         response = self.client.get(f"{V1}/goods/{goods_id}", headers=self.headers(self.seller))
         assert response.status_code == 200, response.text
@@ -240,6 +298,13 @@ def request(
         params["category_id"] = world.category_id
     if "{banner_id}" in path:
         params["banner_id"] = world.banner_id
+    if "{order_id}" in path:
+        params["order_id"] = world.order["id"]
+    if "{ref}" in path:
+        params["ref"] = world.payment["pay_url"].split("/")[-2]
+    for name in ("account_id", "withdrawal_id"):
+        if f"{{{name}}}" in path:
+            params[name] = 1
     url = path.format(**params)
 
     kwargs: dict[str, Any] = {}
@@ -276,6 +341,45 @@ def request(
         kwargs["json"] = {"title": "开学季", "image": "/media/b.jpg", "link": "/feed/home"}
     elif key == ("POST", f"{V1}/admin/ranking/configs"):
         kwargs["json"] = {"params": {"half_life_hours": 12}, "note": "矩阵测试"}
+    elif key == ("POST", f"{V1}/orders"):
+        kwargs["json"] = {"goods_id": world.listed["id"]}
+    elif key == ("POST", f"{V1}/payments/sandbox/notify"):
+        body = json.dumps(
+            {
+                "ref": world.payment["pay_url"].split("/")[-2],
+                "amount": world.payment["amount"],
+                "status": "paid",
+                "paid_at": "2026-11-23T08:00:00+00:00",
+            }
+        ).encode()
+        kwargs["content"] = body
+        kwargs["headers"] = {
+            **headers,
+            sandbox_gateway.SIGNATURE_HEADER: sandbox_gateway.sign(body),
+        }
+        return world.client.request(method, url, **kwargs)
+    elif key == ("POST", f"{V1}/orders/{{order_id}}/cancel"):
+        kwargs["json"] = {"reason": "不想要了"}
+    elif key == ("POST", f"{V1}/orders/{{order_id}}/video"):
+        kwargs["files"] = {"file": ("v.mp4", b"not a video", "video/mp4")}
+    elif key == ("POST", f"{V1}/orders/{{order_id}}/ship"):
+        kwargs["json"] = {"carrier": "SF", "tracking_number": "SF1234567890"}
+    elif key == ("POST", f"{V1}/orders/{{order_id}}/dispute"):
+        kwargs["json"] = {"reason": "与描述不符"}
+    elif key == ("POST", f"{V1}/orders/{{order_id}}/rating"):
+        kwargs["json"] = {"score": 5, "comment": "好"}
+    elif key == ("POST", f"{V1}/admin/orders/{{order_id}}/resolve-dispute"):
+        kwargs["json"] = {"outcome": "release"}
+    elif key == ("POST", f"{V1}/admin/withdrawals/{{withdrawal_id}}/pay"):
+        kwargs["json"] = {"transfer_reference": "TX-1"}
+    elif key == ("POST", f"{V1}/admin/withdrawals/{{withdrawal_id}}/reject"):
+        kwargs["json"] = {"reason": "账户不符"}
+    elif key == ("PUT", f"{V1}/admin/commission"):
+        kwargs["json"] = {"rate_bp": 80}
+    elif key == ("POST", f"{V1}/wallet/payout-accounts"):
+        kwargs["json"] = {"kind": "alipay", "holder_name": "张三", "number": "13800138000"}
+    elif key == ("POST", f"{V1}/withdrawals"):
+        kwargs["json"] = {"payout_account_id": 1, "amount": 100_00}
     elif key == ("POST", f"{V1}/events"):
         kwargs["json"] = {"events": [{"type": "click", "goods_id": 1, "device_id": "dev-1"}]}
     return world.client.request(method, url, headers=headers, **kwargs)
@@ -294,7 +398,15 @@ def test_non_public_routes_refuse_anonymous_and_forged_tokens(
 ) -> None:
     # Authentication comes before any lookup, so the ids need not exist.
     url = path.format(
-        goods_id=1, photo_id=1, verification_id=1, user_id=1, category_id=1, banner_id=1
+        goods_id=1,
+        photo_id=1,
+        verification_id=1,
+        user_id=1,
+        category_id=1,
+        banner_id=1,
+        order_id=1,
+        account_id=1,
+        withdrawal_id=1,
     )
 
     anonymous = client.request(method, url)
@@ -393,3 +505,34 @@ def test_goods_under_review_or_rejected_are_seen_only_by_seller_and_staff(world:
     assert goods["title"] not in world.client.get(url).text
 
     assert world.client.get(f"{V1}/goods/{world.listed['id']}").status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path"), entries("party"))
+def test_order_routes_refuse_strangers_and_leave_the_order_alone(
+    world: World, method: str, path: str
+) -> None:
+    before = world.client.get(
+        f"{V1}/orders/{world.order['id']}", headers=world.headers(world.buyer)
+    ).json()
+    stranger = world.headers(world.other_user)
+
+    response = request(world, method, path, stranger)
+
+    assert (response.status_code, response.json()["code"]) == (404, "order_not_found")
+    after = world.client.get(
+        f"{V1}/orders/{world.order['id']}", headers=world.headers(world.buyer)
+    ).json()
+    assert (after["status"], after["timeline"]) == (before["status"], before["timeline"])
+    # The seller and an operator may see it; a reviewer may not.
+    seller_view = world.client.get(
+        f"{V1}/orders/{world.order['id']}", headers=world.headers(world.seller)
+    )
+    assert seller_view.json()["your_role"] == "seller"
+    operator_view = world.client.get(
+        f"{V1}/orders/{world.order['id']}", headers=world.headers(Role.OPERATOR)
+    )
+    assert operator_view.json()["your_role"] == "operator"
+    reviewer_view = world.client.get(
+        f"{V1}/orders/{world.order['id']}", headers=world.headers(Role.REVIEWER)
+    )
+    assert reviewer_view.status_code == 404
