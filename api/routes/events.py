@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -9,6 +9,7 @@ from api.deps import ApiSettingsDep, DbSession, OptionalUser, RateLimiterDep, cl
 from api.schemas.events import EventBatchIn, EventBatchOut, EventIn, RejectedEventOut
 from catalog.errors import RateLimited
 from catalog.events.service import IncomingEvent, Rejection, record_events
+from catalog.users.models import User
 from ranking.config_store import ConfigWatcher, known_versions
 from ranking.counters import DatabaseHotCounter, HotCounter, RedisHotCounter
 from ranking.hot import event_term
@@ -102,13 +103,7 @@ def report_events(
     rejected = malformed + [
         Rejection(parsed[r.index][0], r.code, r.reason) for r in intake.rejected
     ]
-    half_life = active.config.half_life_hours
-    hot_counter(request, session, active.version).add(
-        [
-            (goods_id, event_term(active.config.weight_of(kind), ts.timestamp(), half_life))
-            for kind, goods_id, ts in intake.counted_events
-        ]
-    )
+    _count(request, session, intake.counted_events)
     return EventBatchOut(
         accepted=intake.accepted,
         counted=intake.counted,
@@ -117,3 +112,32 @@ def report_events(
             for r in sorted(rejected, key=lambda r: r.index)
         ],
     )
+
+
+def _count(request: Request, session: DbSession, counted: list[tuple[str, int, datetime]]) -> None:
+    watcher: ConfigWatcher = request.app.state.ranking_config
+    active = watcher.current()
+    half_life = active.config.half_life_hours
+    hot_counter(request, session, active.version).add(
+        [
+            (goods_id, event_term(active.config.weight_of(kind), ts.timestamp(), half_life))
+            for kind, goods_id, ts in counted
+        ]
+    )
+
+
+def record_server_event(
+    request: Request, session: DbSession, *, user: User, kind: str, goods_id: int
+) -> None:
+    """An event the server itself saw (an order, later a chat or an offer), recorded and
+    counted under the same rules as the clients' events."""
+    watcher: ConfigWatcher = request.app.state.ranking_config
+    intake = record_events(
+        session,
+        events=[IncomingEvent(type=kind, goods_id=goods_id, surface="server")],
+        user=user,
+        dedupe_window=timedelta(seconds=watcher.current().config.dedupe_window_seconds),
+        known_versions=set(),
+        allowed_types=frozenset({kind}),
+    )
+    _count(request, session, intake.counted_events)

@@ -5,11 +5,19 @@ from typing import Annotated
 from fastapi import APIRouter, File, Request, Response, UploadFile, status
 
 from api.deps import DbSession, MediaStoreDep, OptionalUser, Writer
-from api.schemas.goods import GoodsCreateIn, GoodsOut, GoodsUpdateIn, PhotoOrderIn, PhotoOut
+from api.schemas.goods import (
+    GoodsCreateIn,
+    GoodsOut,
+    GoodsUpdateIn,
+    PhotoOrderIn,
+    PhotoOut,
+    SellerOut,
+)
 from catalog.errors import PayloadTooLarge
 from catalog.goods import photos
 from catalog.goods import service as goods_service
 from catalog.settings import get_settings
+from catalog.trade import service as trade_service
 
 router = APIRouter(prefix="/goods", tags=["goods"])
 
@@ -30,8 +38,11 @@ def create_goods(body: GoodsCreateIn, session: DbSession, user: Writer) -> Goods
 
 @router.get("/{goods_id}")
 def get_goods(goods_id: int, session: DbSession, user: OptionalUser) -> GoodsOut:
-    """Goods by id: listed goods for everyone; the seller and staff see any state."""
-    return _view(session, user, goods_id)
+    """Goods by id with their seller's rating and sales: listed, reserved and sold goods for
+    everyone; the seller and staff see any state."""
+    page = _view(session, user, goods_id)
+    profile = trade_service.seller_profile(session, seller_id=page.seller_id)
+    return page.model_copy(update={"seller": SellerOut.of(profile)})
 
 
 @router.patch("/{goods_id}")

@@ -16,6 +16,7 @@ from api.deps import (
     Writer,
 )
 from api.idempotency import once
+from api.routes.events import record_server_event
 from api.schemas.base import Page
 from api.schemas.orders import (
     CancelIn,
@@ -63,6 +64,7 @@ def place_order(
         order = trade.place_order(
             session, buyer=user, goods_id=body.goods_id, now=now, settings=settings
         )
+        record_server_event(request, session, user=user, kind="order", goods_id=order.goods_id)
         return _view(session, user, order.id)
 
     return once(

@@ -10,6 +10,7 @@ from catalog.goods.models import Condition, GoodsPhoto, GoodsStatus
 from catalog.goods.service import GoodsFields, GoodsView
 from catalog.money import MAX_LISTING_PRICE, Fen
 from catalog.review.models import Decision
+from catalog.trade.service import SellerProfile
 
 Title = Annotated[str, StringConstraints(min_length=2, max_length=60)]
 Description = Annotated[str, StringConstraints(max_length=5000)]
@@ -87,6 +88,24 @@ class PhotoOrderIn(Input):
     photo_ids: list[int]
 
 
+class SellerOut(Output):
+    id: int
+    nickname: str
+    rating: float | None = Field(description="average of buyers' ratings, 1 to 5")
+    ratings: int
+    sales: int = Field(description="completed sales")
+
+    @classmethod
+    def of(cls, profile: SellerProfile) -> SellerOut:
+        return cls(
+            id=profile.id,
+            nickname=profile.nickname,
+            rating=profile.reputation.rating,
+            ratings=profile.reputation.ratings,
+            sales=profile.reputation.sales,
+        )
+
+
 class GoodsOut(Output):
     id: int
     seller_id: int
@@ -106,6 +125,7 @@ class GoodsOut(Output):
     updated_at: datetime
     submitted_at: datetime | None
     published_at: datetime | None
+    seller: SellerOut | None = Field(default=None, description="on the goods page only")
 
     @classmethod
     def of(cls, view: GoodsView) -> GoodsOut:

@@ -144,6 +144,21 @@ class OrderView:
     viewer_role: Actor
 
 
+@dataclass(frozen=True)
+class SellerProfile:
+    id: int
+    nickname: str
+    reputation: repository.Reputation
+
+
+def seller_profile(session: Session, *, seller_id: int) -> SellerProfile:
+    """What shoppers see of a seller on their goods: name, rating and completed sales."""
+    seller = session.get_one(User, seller_id)
+    return SellerProfile(
+        seller.id, seller.nickname, repository.reputations(session, [seller_id])[seller_id]
+    )
+
+
 def role_in(order: Order, user: User) -> Actor | None:
     if user.id == order.buyer_id:
         return Actor.BUYER

@@ -71,7 +71,26 @@ def test_buy_pay_video_ship_receive_releases_escrow_less_commission(trade: Trade
     assert ledger.balance(trade.session, ledger.escrow(order_id)) == 0
     wallet = trade.get("/wallet", "seller").json()
     assert wallet["available"] == 1_000_00 - fee
-    assert trade.get(f"/goods/{trade.goods_id}", "buyer").json()["status"] == "sold"
+    goods = trade.get(f"/goods/{trade.goods_id}", "buyer").json()
+    assert goods["status"] == "sold"
+    assert goods["seller"]["sales"] == 1
+
+    rated = trade.post(f"/orders/{order_id}/rating", "buyer", json={"score": 5, "comment": "很新"})
+    assert rated.status_code == 201, rated.text
+    seller = trade.get(f"/goods/{trade.goods_id}", "buyer").json()["seller"]
+    assert (seller["rating"], seller["ratings"], seller["sales"]) == (5.0, 1, 1)
+
+
+def test_an_order_is_a_ranking_event_of_the_buyer(trade: Trade) -> None:
+    from sqlalchemy import select
+
+    from catalog.events.models import Event
+
+    trade.place()
+    kinds = trade.session.scalars(
+        select(Event.type).where(Event.goods_id == trade.goods_id, Event.user_id == trade.buyer.id)
+    ).all()
+    assert list(kinds) == ["order"]
 
 
 def test_unpaid_order_expires_and_relists(trade: Trade) -> None:
