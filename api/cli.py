@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import UTC, datetime
@@ -256,14 +257,25 @@ def serve(
     """Serve the API (docs at /docs). With several workers, one of them runs the
     background work of the embedded default (it holds a lock under IDLEMARKET_HOME)."""
     api_settings = get_api_settings()
+    bind_host, bind_port = host or api_settings.host, port or api_settings.port
+    _point_sandbox_gateway_at(bind_host, bind_port)
     uvicorn.run(
         "api.app:create_app",
         factory=True,
-        host=host or api_settings.host,
-        port=port or api_settings.port,
+        host=bind_host,
+        port=bind_port,
         workers=workers,
         reload=reload,
     )
+
+
+def _point_sandbox_gateway_at(host: str, port: int) -> None:
+    # The sandbox gateway notifies this very server; worker processes inherit the variable.
+    if not os.environ.get("TRADE_SANDBOX_NOTIFY_URL"):
+        from catalog.trade.notification_delivery import WEBHOOK_PATH
+
+        reachable = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (a comparison)
+        os.environ["TRADE_SANDBOX_NOTIFY_URL"] = f"http://{reachable}:{port}{WEBHOOK_PATH}"
 
 
 @app.command()

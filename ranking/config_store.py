@@ -67,10 +67,15 @@ class ConfigWatcher:
         self._current: ActiveConfig | None = None
         self._read_at = -float("inf")
 
-    def current(self) -> ActiveConfig:
+    def current(self, session: Session | None = None) -> ActiveConfig:
+        """The active configuration; a request passes its own session, so a refresh never
+        waits for a second connection (the embedded SQLite pool has one)."""
         with self._lock:
             if self._current is None or time.monotonic() - self._read_at > self._ttl:
-                with self._factory() as session:
+                if session is not None:
                     self._current = active(session)
+                else:
+                    with self._factory() as own_session:
+                        self._current = active(own_session)
                 self._read_at = time.monotonic()
             return self._current

@@ -131,11 +131,33 @@ def test_demo_serves_the_platform_with_its_accounts(tmp_path: Path) -> None:
             found = http.get("/api/v1/search", params={"q": "shouji"}).json()
             assert found["total"] > 0
             assert found["facets"]["condition"]
+            _shopper_buys_and_the_gateway_notifies_the_server(http, listed["id"])
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=20)
     assert "shopper@example.com" in output
     assert f"http://127.0.0.1:{port}" in output
+
+
+def _shopper_buys_and_the_gateway_notifies_the_server(http: httpx2.Client, goods_id: int) -> None:
+    """The sandbox gateway's courier (a background job of the server) posts its signed
+    notification over real HTTP to the server's webhook, and the order becomes paid."""
+    shopper = next(a for a in DEMO_ACCOUNTS if a.email.startswith("shopper"))
+    token = http.post(
+        "/api/v1/auth/login", json={"email": shopper.email, "password": shopper.password}
+    ).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    order = http.post("/api/v1/orders", json={"goods_id": goods_id}, headers=auth)
+    assert order.status_code == 201, order.text
+    order_id = order.json()["id"]
+    payment = http.post(f"/api/v1/orders/{order_id}/pay", headers=auth).json()
+    assert http.post(payment["pay_url"]).status_code == 200
+    deadline = time.monotonic() + 15
+    status = "awaiting_payment"
+    while status != "paid" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = http.get(f"/api/v1/orders/{order_id}", headers=auth).json()["status"]
+    assert status == "paid"
 
 
 def _wait_until_up(url: str, server: subprocess.Popen[str]) -> None:

@@ -88,7 +88,7 @@ def report_events(
     ):
         raise RateLimited("too many events from this device; slow down", code="rate_limited")
     watcher: ConfigWatcher = request.app.state.ranking_config
-    active = watcher.current()
+    active = watcher.current(session)
     # One anonymous batch speaks for one device: a batch of clicks from 500 made-up
     # devices would otherwise dodge both the de-duplication and the budget above.
     parsed, malformed = _parse(body, device=None if user else device)
@@ -116,7 +116,7 @@ def report_events(
 
 def _count(request: Request, session: DbSession, counted: list[tuple[str, int, datetime]]) -> None:
     watcher: ConfigWatcher = request.app.state.ranking_config
-    active = watcher.current()
+    active = watcher.current(session)
     half_life = active.config.half_life_hours
     hot_counter(request, session, active.version).add(
         [
@@ -136,7 +136,7 @@ def record_server_event(
         session,
         events=[IncomingEvent(type=kind, goods_id=goods_id, surface="server")],
         user=user,
-        dedupe_window=timedelta(seconds=watcher.current().config.dedupe_window_seconds),
+        dedupe_window=timedelta(seconds=watcher.current(session).config.dedupe_window_seconds),
         known_versions=set(),
         allowed_types=frozenset({kind}),
     )

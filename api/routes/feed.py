@@ -28,7 +28,7 @@ def home(request: Request, session: DbSession) -> HomeFeedOut:
     """The home page: carousel banners, the category grid, hot goods and the newest goods.
     Echo `request_id` and `ranker_version` in impression events."""
     watcher: ConfigWatcher = request.app.state.ranking_config
-    active = watcher.current()
+    active = watcher.current(session)
     cached: tuple[float, int, HomeFeedOut] | None = getattr(request.app.state, "home", None)
     # Everyone sees the same home page: build it at most once per cache period (a click
     # still reaches "hot" within seconds) and give each response its own request id.
@@ -82,7 +82,7 @@ def _rebuild_pool(request: Request) -> None:
             return  # built while this task waited its turn
         with state.session_factory() as session:
             watcher: ConfigWatcher = state.ranking_config
-            counter = hot_counter(request, session, watcher.current().version)
+            counter = hot_counter(request, session, watcher.current(session).version)
             state.feed_pool = (time.monotonic(), shared_pool(session, counter=counter))
     finally:
         lock.release()
@@ -104,7 +104,7 @@ def for_you(
     `next_cursor` back for the next page; echo `request_id` and `ranker_version` in events."""
     key: bytes = request.app.state.cursor_key
     watcher: ConfigWatcher = request.app.state.ranking_config
-    active = watcher.current()
+    active = watcher.current(session)
     if cursor:
         try:
             state = decode_cursor(cursor, key=key)

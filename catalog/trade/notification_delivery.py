@@ -20,7 +20,10 @@ WEBHOOK_PATH = "/api/v1/payments/sandbox/notify"
 
 
 def webhook_url() -> str:
-    configured = get_trade_settings().sandbox_notify_url
+    # Read per round, not cached: `idlemarket serve` sets it for the port it binds.
+    configured = (
+        os.environ.get("TRADE_SANDBOX_NOTIFY_URL") or get_trade_settings().sandbox_notify_url
+    )
     return configured or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}{WEBHOOK_PATH}"
 
 
