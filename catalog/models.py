@@ -2,11 +2,13 @@
 
 from catalog.banners.models import Banner
 from catalog.categories.models import Category
+from catalog.conversations.models import Conversation, Message, Offer
 from catalog.db import Base
 from catalog.events.models import Event, GoodsHotness, RankingConfigVersion
 from catalog.goods.models import Goods, GoodsPhoto
 from catalog.identity.models import RealNameVerification
 from catalog.ledger.models import LedgerAccount, LedgerPosting, LedgerTransaction
+from catalog.notifications.models import Notification
 from catalog.outbox.models import OutboxEvent
 from catalog.review.models import ReviewDecision
 from catalog.trade.models import (
@@ -28,6 +30,7 @@ __all__ = [
     "Base",
     "Category",
     "CommissionRate",
+    "Conversation",
     "Dispute",
     "Event",
     "Goods",
@@ -37,6 +40,9 @@ __all__ = [
     "LedgerAccount",
     "LedgerPosting",
     "LedgerTransaction",
+    "Message",
+    "Notification",
+    "Offer",
     "Order",
     "OrderTransition",
     "OutboxEvent",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.clock import utcnow
@@ -58,6 +58,10 @@ class Goods(Base):
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Popularity for search and feeds; the ranking module keeps it up to date.
     hot_score: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # Bargaining: "不议价" refuses offers; offers below the floor (never shown to buyers)
+    # are refused automatically.
+    no_bargaining: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    floor_price: Mapped[int | None] = mapped_column(BigInteger)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
