@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.clock import utcnow
+from catalog.conversations.offers import sweep_due_offers
 from catalog.db import unit_of_work
 from catalog.outbox import service as outbox
 from catalog.trade import idempotency
@@ -37,14 +38,22 @@ def purge_processed_outbox(factory: sessionmaker[Session]) -> int:
 
 
 def sweep_orders(factory: sessionmaker[Session]) -> int:
-    """Due orders in batches of one transaction each, until none is due."""
+    """Due orders, then due offers, in batches of one transaction each, until none is due."""
+    def orders(session: Session) -> int:
+        return sweep_due_orders(session, now=utcnow(), settings=get_trade_settings())
+
+    def offers(session: Session) -> int:
+        return sweep_due_offers(session, now=utcnow())
+
     handled = 0
-    while True:
-        with unit_of_work(factory) as session:
-            swept = sweep_due_orders(session, now=utcnow(), settings=get_trade_settings())
-        handled += swept
-        if swept < 500:
-            return handled
+    for sweep in (orders, offers):
+        while True:
+            with unit_of_work(factory) as session:
+                swept = sweep(session)
+            handled += swept
+            if swept < 500:
+                break
+    return handled
 
 
 def purge_idempotency_records(factory: sessionmaker[Session]) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from catalog.errors import Conflict, PermissionDenied
 from catalog.goods import service as goods_service
 from catalog.goods.models import Goods
+from catalog.notifications.service import notify
 from catalog.trade import money
 from catalog.trade.models import Actor, Order, OrderStatus, OrderTransition
 from catalog.trade.settings import TradeSettings
@@ -178,4 +179,27 @@ def apply(
         at=step.now,
     )
     session.add(entry)
+    _tell_the_parties(session, order, step)
     return entry
+
+
+STATUS_NAMES = {
+    S.AWAITING_PAYMENT: "待付款",
+    S.PAID: "已付款，待卖家上传视频",
+    S.VIDEO_UPLOADED: "卖家已上传视频，待确认",
+    S.VIDEO_CONFIRMED: "视频已确认，待发货",
+    S.SHIPPED: "已发货",
+    S.SELLER_COMPLETED: "卖家已确认完成",
+    S.DISPUTED: "纠纷处理中",
+    S.COMPLETED: "交易完成",
+    S.CANCELLED: "已取消",
+    S.REFUNDED: "已退款",
+}
+
+
+def _tell_the_parties(session: Session, order: Order, step: Step) -> None:
+    """An in-app notice to whoever did not take the step (both, for the system's steps)."""
+    text = f"订单 #{order.id}：{STATUS_NAMES[order.status]}"
+    for party in (order.buyer_id, order.seller_id):
+        if party != step.actor_id:
+            notify(session, user_id=party, kind="order", text=text, now=step.now, order_id=order.id)

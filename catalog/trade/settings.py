@@ -28,6 +28,7 @@ class TradeSettings(BaseSettings):
     default_commission_bp: int = 100
     withdrawal_min_fen: int = 100
     max_unpaid_orders: int = 5
+    offer_expiry_hours: float = 24
 
     video_max_bytes: int = 100 * 1024 * 1024
     video_min_seconds: float = 3

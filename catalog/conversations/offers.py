@@ -1,0 +1,346 @@
+"""Bargaining (砍价) inside a conversation: the buyer offers, the seller accepts, rejects or
+counters, the buyer may accept a counter or withdraw. An accepted offer opens an order
+at the agreed price through the same entry point as buying at the list price; every
+other open offer on the good is then declined."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.conversations.models import Conversation, MessageKind, Offer, OfferStatus
+from catalog.conversations.service import add_message, conversation_for, other_party
+from catalog.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from catalog.goods import repository as goods_repository
+from catalog.goods.models import Goods, GoodsStatus
+from catalog.money import Fen
+from catalog.notifications.service import notify
+from catalog.trade import service as trade
+from catalog.trade.models import Order
+from catalog.trade.settings import TradeSettings
+from catalog.users.models import User
+
+
+def make_offer(
+    session: Session,
+    *,
+    buyer: User,
+    conversation_id: int,
+    price: int,
+    now: datetime,
+    settings: TradeSettings,
+) -> Offer:
+    """The buyer proposes a price; an earlier open offer of theirs in this conversation is
+    withdrawn in its favour."""
+    conversation = conversation_for(session, user=buyer, conversation_id=conversation_id, lock=True)
+    if buyer.id != conversation.buyer_id:
+        raise PermissionDenied(
+            "only the buyer makes offers; the seller counters", code="not_your_step"
+        )
+    goods = _biddable_goods(session, conversation.goods_id)
+    _check_price(goods, price)
+    for earlier in _open_offers(session, conversation_id=conversation.id):
+        _close(session, conversation, earlier, OfferStatus.WITHDRAWN, now, by=buyer.id)
+    return _new_offer(
+        session,
+        conversation,
+        proposer=buyer.id,
+        price=price,
+        counters=None,
+        now=now,
+        settings=settings,
+    )
+
+
+def counter_offer(
+    session: Session,
+    *,
+    seller: User,
+    offer_id: int,
+    price: int,
+    now: datetime,
+    settings: TradeSettings,
+) -> Offer:
+    """The seller answers the buyer's offer with a price of their own."""
+    offer, conversation = _open_offer_for(session, user=seller, offer_id=offer_id, now=now)
+    if seller.id != conversation.seller_id or offer.proposed_by != conversation.buyer_id:
+        raise PermissionDenied("only the seller counters the buyer's offer", code="not_your_step")
+    goods = _biddable_goods(session, conversation.goods_id)
+    _check_price(goods, price, floor=False)
+    _close(session, conversation, offer, OfferStatus.COUNTERED, now, by=seller.id)
+    return _new_offer(
+        session,
+        conversation,
+        proposer=seller.id,
+        price=price,
+        counters=offer.id,
+        now=now,
+        settings=settings,
+    )
+
+
+def accept_offer(
+    session: Session, *, user: User, offer_id: int, now: datetime, settings: TradeSettings
+) -> tuple[Offer, Order]:
+    """The side that did not propose the price accepts it: the good is reserved for the
+    buyer and an order opens at that price; the good's other open offers are declined.
+    Two accepts at once, or an accept and a direct purchase, meet at the good's row lock:
+    one wins, the other is told the good is no longer available."""
+    offer, conversation = _open_offer_for(session, user=user, offer_id=offer_id, now=now)
+    if user.id == offer.proposed_by:
+        raise PermissionDenied("the other side accepts your offer", code="not_your_step")
+    buyer = session.get_one(User, conversation.buyer_id)
+    order = trade.place_order(
+        session,
+        buyer=buyer,
+        goods_id=offer.goods_id,
+        now=now,
+        settings=settings,
+        price=Fen(offer.price),
+        offer_id=offer.id,
+    )
+    offer.status = OfferStatus.ACCEPTED
+    offer.decided_at = now
+    offer.order_id = order.id
+    offer.due_at = None
+    add_message(
+        session,
+        conversation,
+        sender_id=None,
+        kind=MessageKind.OFFER,
+        text=f"已接受出价 ¥{offer.price / 100:.2f}，订单已生成",
+        now=now,
+        offer_id=offer.id,
+    )
+    notify(
+        session,
+        user_id=other_party(conversation, user.id),
+        kind="offer_accepted",
+        text=f"出价 ¥{offer.price / 100:.2f} 已被接受",
+        now=now,
+        conversation_id=conversation.id,
+        offer_id=offer.id,
+        order_id=order.id,
+    )
+    decline_open_offers(session, goods_id=offer.goods_id, now=now, reason="商品已被他人下单")
+    return offer, order
+
+
+def reject_offer(session: Session, *, user: User, offer_id: int, now: datetime) -> Offer:
+    """The side that did not propose the price turns it down."""
+    offer, conversation = _open_offer_for(session, user=user, offer_id=offer_id, now=now)
+    if user.id == offer.proposed_by:
+        raise PermissionDenied("withdraw your own offer instead", code="not_your_step")
+    _close(session, conversation, offer, OfferStatus.REJECTED, now, by=user.id)
+    return offer
+
+
+def withdraw_offer(session: Session, *, user: User, offer_id: int, now: datetime) -> Offer:
+    """Whoever proposed a price takes it back while it is open."""
+    offer, conversation = _open_offer_for(session, user=user, offer_id=offer_id, now=now)
+    if user.id != offer.proposed_by:
+        raise PermissionDenied("only who made an offer withdraws it", code="not_your_step")
+    _close(session, conversation, offer, OfferStatus.WITHDRAWN, now, by=user.id)
+    return offer
+
+
+def decline_open_offers(session: Session, *, goods_id: int, now: datetime, reason: str) -> int:
+    """The good was ordered: every offer still open on it is declined, with a note."""
+    offers = list(
+        session.scalars(
+            select(Offer)
+            .where(Offer.goods_id == goods_id, Offer.status == OfferStatus.PENDING)
+            .with_for_update()
+        )
+    )
+    for offer in offers:
+        conversation = session.get_one(Conversation, offer.conversation_id)
+        _close(session, conversation, offer, OfferStatus.DECLINED, now, by=None, note=reason)
+    return len(offers)
+
+
+def sweep_due_offers(session: Session, *, now: datetime, limit: int = 500) -> int:
+    """Expire open offers whose time is up (the same sweep as orders' deadlines)."""
+    offers = session.scalars(
+        select(Offer)
+        .where(Offer.due_at <= now, Offer.status == OfferStatus.PENDING)
+        .order_by(Offer.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    for offer in offers:
+        conversation = session.get_one(Conversation, offer.conversation_id)
+        _close(session, conversation, offer, OfferStatus.EXPIRED, now, by=None)
+    session.flush()
+    return len(offers)
+
+
+def offers_in(session: Session, *, user: User, conversation_id: int) -> list[Offer]:
+    conversation = conversation_for(session, user=user, conversation_id=conversation_id)
+    return list(
+        session.scalars(
+            select(Offer).where(Offer.conversation_id == conversation.id).order_by(Offer.id)
+        )
+    )
+
+
+def set_bargaining(
+    session: Session, *, seller: User, goods_id: int, no_bargaining: bool, floor_price: int | None
+) -> Goods:
+    """The seller's terms: "不议价", or a floor below which offers are refused at once."""
+    from catalog.goods.service import own_goods
+
+    goods = own_goods(session, actor=seller, goods_id=goods_id)
+    if floor_price is not None and not 0 < floor_price <= goods.price:
+        raise InvalidInput(
+            "the floor is between 1 fen and the price", code="invalid_price", field="floor_price"
+        )
+    goods.no_bargaining = no_bargaining
+    goods.floor_price = floor_price
+    session.flush()
+    return goods
+
+
+_STATUS_TEXT = {
+    OfferStatus.REJECTED: "拒绝了出价",
+    OfferStatus.COUNTERED: "还价",
+    OfferStatus.WITHDRAWN: "撤回了出价",
+    OfferStatus.EXPIRED: "出价已过期",
+    OfferStatus.DECLINED: "出价已失效",
+}
+
+
+def _close(
+    session: Session,
+    conversation: Conversation,
+    offer: Offer,
+    status: OfferStatus,
+    now: datetime,
+    *,
+    by: int | None,
+    note: str = "",
+) -> None:
+    offer.status = status
+    offer.decided_at = now
+    offer.due_at = None
+    if status is OfferStatus.COUNTERED:
+        return  # the counter-offer's own message tells the story
+    text = f"{_STATUS_TEXT[status]} ¥{offer.price / 100:.2f}" + (f"（{note}）" if note else "")
+    add_message(
+        session,
+        conversation,
+        sender_id=by,
+        kind=MessageKind.OFFER,
+        text=text,
+        now=now,
+        offer_id=offer.id,
+    )
+    for party in (conversation.buyer_id, conversation.seller_id):
+        if party != by:
+            notify(
+                session,
+                user_id=party,
+                kind=f"offer_{status.value}",
+                text=text,
+                now=now,
+                conversation_id=conversation.id,
+                offer_id=offer.id,
+            )
+
+
+def _new_offer(
+    session: Session,
+    conversation: Conversation,
+    *,
+    proposer: int,
+    price: int,
+    counters: int | None,
+    now: datetime,
+    settings: TradeSettings,
+) -> Offer:
+    offer = Offer(
+        conversation_id=conversation.id,
+        goods_id=conversation.goods_id,
+        buyer_id=conversation.buyer_id,
+        seller_id=conversation.seller_id,
+        proposed_by=proposer,
+        price=price,
+        status=OfferStatus.PENDING,
+        counters_id=counters,
+        due_at=now + timedelta(hours=settings.offer_expiry_hours),
+        created_at=now,
+    )
+    session.add(offer)
+    session.flush()
+    verb = "还价" if counters else "出价"
+    text = f"{verb} ¥{price / 100:.2f}"
+    add_message(
+        session,
+        conversation,
+        sender_id=proposer,
+        kind=MessageKind.OFFER,
+        text=text,
+        now=now,
+        offer_id=offer.id,
+    )
+    notify(
+        session,
+        user_id=other_party(conversation, proposer),
+        kind="counter_offer" if counters else "offer",
+        text=text,
+        now=now,
+        conversation_id=conversation.id,
+        offer_id=offer.id,
+    )
+    return offer
+
+
+def _open_offer_for(
+    session: Session, *, user: User, offer_id: int, now: datetime
+) -> tuple[Offer, Conversation]:
+    offer = session.get(Offer, offer_id, with_for_update=True, populate_existing=True)
+    if offer is None or user.id not in (offer.buyer_id, offer.seller_id):
+        raise NotFound("no such offer", code="offer_not_found")
+    conversation = conversation_for(
+        session, user=user, conversation_id=offer.conversation_id, lock=True
+    )
+    if offer.status is not OfferStatus.PENDING:
+        raise Conflict(
+            f"this offer is {offer.status.value}", code="offer_closed", status=offer.status.value
+        )
+    if offer.due_at is not None and offer.due_at <= now:
+        raise Conflict("this offer has expired", code="offer_expired")
+    return offer, conversation
+
+
+def _open_offers(session: Session, *, conversation_id: int) -> list[Offer]:
+    return list(
+        session.scalars(
+            select(Offer).where(
+                Offer.conversation_id == conversation_id, Offer.status == OfferStatus.PENDING
+            )
+        )
+    )
+
+
+def _biddable_goods(session: Session, goods_id: int) -> Goods:
+    goods = goods_repository.get_goods(session, goods_id)
+    if goods is None or goods.status is not GoodsStatus.LISTED:
+        raise Conflict("these goods are not on sale", code="goods_not_available")
+    if goods.no_bargaining:
+        raise Conflict("the seller does not bargain on these goods (不议价)", code="no_bargaining")
+    return goods
+
+
+def _check_price(goods: Goods, price: int, *, floor: bool = True) -> None:
+    if not 0 < price <= goods.price:
+        raise InvalidInput(
+            f"an offer is between 1 fen and the price, {goods.price} fen",
+            code="invalid_price",
+            field="price",
+        )
+    if floor and goods.floor_price is not None and price < goods.floor_price:
+        raise Conflict("the seller does not accept offers this low", code="below_floor")

@@ -1,0 +1,233 @@
+"""Conversations and their messages: one per buyer and good, read positions, unread counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from catalog.conversations.contact_details import has_contact_details
+from catalog.conversations.models import Conversation, Message, MessageKind
+from catalog.errors import Conflict, InvalidInput, NotFound
+from catalog.goods import repository as goods_repository
+from catalog.goods.rules import VIEWABLE_STATES
+from catalog.live import announce
+from catalog.notifications.service import notify
+from catalog.users.models import User
+
+MESSAGE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    conversation: Conversation
+    unread: int
+    last_message: Message | None
+
+
+def open_conversation(
+    session: Session, *, buyer: User, goods_id: int, now: datetime
+) -> tuple[Conversation, bool]:
+    """The conversation between this buyer and the seller about this good, opened if
+    needed; says whether it is new. Opening twice at once still makes one."""
+    goods = goods_repository.get_goods(session, goods_id)
+    if goods is None or goods.status not in VIEWABLE_STATES:
+        raise NotFound("no such goods", code="goods_not_found")
+    if goods.seller_id == buyer.id:
+        raise Conflict("this is your own good", code="own_goods")
+    existing = _find(session, goods_id, buyer.id)
+    if existing is not None:
+        return existing, False
+    conversation = Conversation(
+        goods_id=goods_id, buyer_id=buyer.id, seller_id=goods.seller_id, created_at=now
+    )
+    try:
+        with session.begin_nested():
+            session.add(conversation)
+    except IntegrityError:
+        found = _find(session, goods_id, buyer.id)  # the other request committed first
+        assert found is not None
+        return found, False
+    return conversation, True
+
+
+def conversation_for(
+    session: Session, *, user: User, conversation_id: int, lock: bool = False
+) -> Conversation:
+    """A conversation the user is a party to; anyone else is told it does not exist."""
+    conversation = session.get(Conversation, conversation_id, with_for_update=lock)
+    if conversation is None or user.id not in (conversation.buyer_id, conversation.seller_id):
+        raise NotFound("no such conversation", code="conversation_not_found")
+    return conversation
+
+
+def post_message(
+    session: Session, *, user: User, conversation_id: int, text: str, now: datetime
+) -> Message:
+    """A text message; contact details in it earn the recipient a warning."""
+    text = text.strip()
+    if not 1 <= len(text) <= MESSAGE_MAX:
+        raise InvalidInput(
+            f"a message is 1 to {MESSAGE_MAX} characters", code="invalid_length", field="text"
+        )
+    conversation = conversation_for(session, user=user, conversation_id=conversation_id, lock=True)
+    message = add_message(
+        session,
+        conversation,
+        sender_id=user.id,
+        kind=MessageKind.TEXT,
+        text=text,
+        contact_warning=has_contact_details(text),
+        now=now,
+    )
+    notify(
+        session,
+        user_id=other_party(conversation, user.id),
+        kind="message",
+        text=text[:60],
+        conversation_id=conversation.id,
+        now=now,
+    )
+    return message
+
+
+def add_message(
+    session: Session,
+    conversation: Conversation,
+    *,
+    sender_id: int | None,
+    kind: MessageKind,
+    text: str,
+    now: datetime,
+    offer_id: int | None = None,
+    contact_warning: bool = False,
+) -> Message:
+    """Append to the conversation (the caller holds it) and tell both parties' sockets."""
+    message = Message(
+        conversation_id=conversation.id,
+        sender_id=sender_id,
+        kind=kind,
+        text=text,
+        offer_id=offer_id,
+        contact_warning=contact_warning,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    conversation.last_message_id = message.id
+    if sender_id == conversation.buyer_id:
+        conversation.buyer_read_id = message.id
+    elif sender_id == conversation.seller_id:
+        conversation.seller_read_id = message.id
+    announce(
+        session,
+        user_ids=[conversation.buyer_id, conversation.seller_id],
+        event={"type": "message", **message_payload(message)},
+    )
+    return message
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "sender_id": message.sender_id,
+        "kind": message.kind.value,
+        "text": message.text,
+        "offer_id": message.offer_id,
+        "contact_warning": message.contact_warning,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def messages(
+    session: Session, *, user: User, conversation_id: int, after_id: int, limit: int
+) -> list[Message]:
+    """Messages after `after_id`, oldest first; what the user has now seen is marked read."""
+    conversation = conversation_for(session, user=user, conversation_id=conversation_id)
+    found = list(
+        session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation.id, Message.id > after_id)
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+    if found:
+        seen = found[-1].id
+        if user.id == conversation.buyer_id:
+            conversation.buyer_read_id = max(conversation.buyer_read_id, seen)
+        else:
+            conversation.seller_read_id = max(conversation.seller_read_id, seen)
+    return found
+
+
+def messages_since(session: Session, *, user_id: int, after_id: int, limit: int) -> list[Message]:
+    """Every message after `after_id` in all the user's conversations (a socket catching up)."""
+    mine = select(Conversation.id).where(
+        (Conversation.buyer_id == user_id) | (Conversation.seller_id == user_id)
+    )
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.conversation_id.in_(mine), Message.id > after_id)
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+
+
+def conversations_of(
+    session: Session, *, user: User, page: int, page_size: int
+) -> tuple[list[ConversationSummary], int]:
+    """The user's conversations, latest activity first, each with its unread count."""
+    base = select(Conversation).where(
+        (Conversation.buyer_id == user.id) | (Conversation.seller_id == user.id)
+    )
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = list(
+        session.scalars(
+            base.order_by(Conversation.last_message_id.desc(), Conversation.id.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        )
+    )
+    summaries = []
+    for conversation in rows:
+        read_id = (
+            conversation.buyer_read_id
+            if user.id == conversation.buyer_id
+            else conversation.seller_read_id
+        )
+        unread = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.id > read_id,
+                Message.sender_id.is_distinct_from(user.id),
+            )
+        )
+        last = (
+            session.get(Message, conversation.last_message_id)
+            if conversation.last_message_id
+            else None
+        )
+        summaries.append(ConversationSummary(conversation, int(unread or 0), last))
+    return summaries, total
+
+
+def other_party(conversation: Conversation, user_id: int) -> int:
+    return conversation.seller_id if user_id == conversation.buyer_id else conversation.buyer_id
+
+
+def _find(session: Session, goods_id: int, buyer_id: int) -> Conversation | None:
+    return session.scalar(
+        select(Conversation).where(
+            Conversation.goods_id == goods_id, Conversation.buyer_id == buyer_id
+        )
+    )
