@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.background import BackgroundJobs, BackgroundLeader
 from api.category_cache import CategoryCache
 from api.errors import install_error_handlers
+from api.live import LiveHub, publish_announcements_on_commit
 from api.ratelimit import RateLimiter, make_rate_limiter
 from api.routes import (
     admin,
@@ -26,10 +27,12 @@ from api.routes import (
     admin_trade,
     auth,
     categories,
+    conversations,
     events,
     feed,
     goods,
     health,
+    live,
     me,
     orders,
     payments,
@@ -73,6 +76,7 @@ def use_session_factory(
     """Point the app, and everything that reads the database outside requests, at `factory`
     (tests give the app their own rolled-back connection this way)."""
     app.state.session_factory = factory
+    publish_announcements_on_commit(factory, app.state.live)
     app.state.cache_seconds = cache_seconds
     app.state.feed_pool_lock = threading.Lock()
     app.state.category_cache = CategoryCache(factory, ttl_seconds=cache_seconds * 20)
@@ -111,11 +115,13 @@ def create_app(
         jobs = BackgroundJobs(ALL_JOBS, factory) if leader else None
         relay = RelayLoop(factory, app.state.search_engine) if leader else None
         app.state.background_jobs, app.state.relay = jobs, relay
+        await app.state.live.start()
         if jobs and relay:
             _wake_relay_on_outbox_commits(factory, relay)
             jobs.start()
             relay.start()
         yield
+        await app.state.live.stop()
         if jobs and relay:
             relay.stop()
             jobs.stop()
@@ -129,6 +135,7 @@ def create_app(
         version="0.1.0",
     )
     app.state.engine = engine
+    app.state.live = LiveHub(api_settings.redis_url)
     use_session_factory(app, make_session_factory(engine))
     app.state.media_store = MediaStore(media_root)
     # Order videos are for the two parties and operators: kept outside the public /media.
@@ -162,6 +169,8 @@ def create_app(
         payments,
         wallet,
         admin_trade,
+        conversations,
+        live,
     ):
         v1.include_router(module.router)
     v1.include_router(feed.similar_router)

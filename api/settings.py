@@ -21,6 +21,8 @@ class ApiSettings(BaseSettings):
     login_window_seconds: int = 300
     registrations_per_hour: int = 20
     writes_per_minute: int = 120
+    # Chat: a person types a few messages a minute; a flood is a bot or spam.
+    messages_per_minute: int = 30
     # Behaviour events: a real person's app sends a few hundred a minute at most; an address
     # may be a shared network (a campus, a mobile carrier's NAT), so it gets more.
     events_per_actor_per_minute: int = 3000

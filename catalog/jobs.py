@@ -39,6 +39,7 @@ def purge_processed_outbox(factory: sessionmaker[Session]) -> int:
 
 def sweep_orders(factory: sessionmaker[Session]) -> int:
     """Due orders, then due offers, in batches of one transaction each, until none is due."""
+
     def orders(session: Session) -> int:
         return sweep_due_orders(session, now=utcnow(), settings=get_trade_settings())
 

@@ -2,20 +2,34 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import redis
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from catalog import live_redis
 from catalog.db import make_engine, make_session_factory
+from catalog.live import take_announcements
 from catalog.settings import get_settings
 from indexer.engine import SearchEngine
 from indexer.engines import make_search_engine
 from indexer.relay import drain
 from ranking.jobs import job_named
-from worker.celery_app import app
+from worker.celery_app import REDIS_URL, app
 
 
 @lru_cache(maxsize=1)
 def _session_factory() -> sessionmaker[Session]:
-    return make_session_factory(make_engine(get_settings().resolved_database_url()))
+    factory = make_session_factory(make_engine(get_settings().resolved_database_url()))
+    # Jobs announce too (an offer expired, an order timed out): the servers' sockets hear
+    # of it through Redis once the job's transaction commits.
+    publisher = redis.Redis.from_url(REDIS_URL)
+
+    def committed(session: Session) -> None:
+        for user_ids, payload in take_announcements(session):
+            live_redis.publish(publisher, user_ids, payload)
+
+    event.listen(factory, "after_commit", committed)
+    return factory
 
 
 @app.task(name="worker.tasks.run_periodic_job")  # type: ignore[untyped-decorator]

@@ -40,9 +40,11 @@ def create_goods(body: GoodsCreateIn, session: DbSession, user: Writer) -> Goods
 def get_goods(goods_id: int, session: DbSession, user: OptionalUser) -> GoodsOut:
     """Goods by id with their seller's rating and sales: listed, reserved and sold goods for
     everyone; the seller and staff see any state."""
-    page = _view(session, user, goods_id)
-    profile = trade_service.seller_profile(session, seller_id=page.seller_id)
-    return page.model_copy(update={"seller": SellerOut.of(profile)})
+    view = goods_service.view_goods(session, viewer=user, goods_id=goods_id)
+    seller = SellerOut.of(trade_service.seller_profile(session, seller_id=view.goods.seller_id))
+    own = user is not None and user.id == view.goods.seller_id
+    floor_price = view.goods.floor_price if own else None
+    return GoodsOut.of(view).model_copy(update={"seller": seller, "floor_price": floor_price})
 
 
 @router.patch("/{goods_id}")

@@ -31,6 +31,7 @@ from api.schemas.orders import (
     TrackingEventOut,
     TrackingOut,
 )
+from catalog.buying import buy_now
 from catalog.errors import Conflict, NotFound, PayloadTooLarge
 from catalog.trade import payments
 from catalog.trade import service as trade
@@ -61,9 +62,7 @@ def place_order(
     order expires (30 minutes by default)."""
 
     def run() -> OrderOut:
-        order = trade.place_order(
-            session, buyer=user, goods_id=body.goods_id, now=now, settings=settings
-        )
+        order = buy_now(session, buyer=user, goods_id=body.goods_id, now=now, settings=settings)
         record_server_event(request, session, user=user, kind="order", goods_id=order.goods_id)
         return _view(session, user, order.id)
 

@@ -125,6 +125,8 @@ class GoodsOut(Output):
     updated_at: datetime
     submitted_at: datetime | None
     published_at: datetime | None
+    no_bargaining: bool = Field(default=False, description="不议价: offers are refused")
+    floor_price: int | None = Field(default=None, description="shown to the seller only")
     seller: SellerOut | None = Field(default=None, description="on the goods page only")
 
     @classmethod
@@ -146,6 +148,7 @@ class GoodsOut(Output):
             version=goods.version,
             photo=photos[0].url if photos else None,
             photos=photos,
+            no_bargaining=goods.no_bargaining,
             created_at=goods.created_at,
             updated_at=goods.updated_at,
             submitted_at=goods.submitted_at,

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from api.schemas.base import Input, Output
+from catalog.conversations.models import Message, MessageKind, Offer, OfferStatus
+from catalog.conversations.service import ConversationSummary
+from catalog.money import MAX_LISTING_PRICE
+from catalog.notifications.models import Notification
+
+Price = Annotated[int, Field(strict=True, description="fen (1/100 yuan)")]
+
+
+class MessageIn(Input):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class OfferIn(Input):
+    price: Price
+
+
+class BargainingIn(Input):
+    no_bargaining: bool = False
+    floor_price: Annotated[int, Field(strict=True, gt=0, le=MAX_LISTING_PRICE)] | None = Field(
+        default=None, description="offers below it are refused at once; buyers never see it"
+    )
+
+
+class BargainingOut(Output):
+    goods_id: int
+    no_bargaining: bool
+    floor_price: int | None
+
+
+class MarkReadIn(Input):
+    ids: list[Annotated[int, Field(strict=True)]] | None = Field(
+        default=None, max_length=500, description="omit to mark everything read"
+    )
+
+
+class MessageOut(Output):
+    id: int
+    conversation_id: int
+    sender_id: int | None
+    kind: MessageKind
+    text: str
+    offer_id: int | None
+    contact_warning: bool = Field(
+        description="looks like a phone number, WeChat or QQ: trades off the platform lose escrow"
+    )
+    created_at: datetime
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        return cls.model_validate(message)
+
+
+class OfferOut(Output):
+    id: int
+    conversation_id: int
+    goods_id: int
+    buyer_id: int
+    seller_id: int
+    proposed_by: int
+    price: int
+    status: OfferStatus
+    counters_id: int | None
+    order_id: int | None
+    due_at: datetime | None
+    created_at: datetime
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, offer: Offer) -> OfferOut:
+        return cls.model_validate(offer)
+
+
+class ConversationOut(Output):
+    id: int
+    goods_id: int
+    buyer_id: int
+    seller_id: int
+    created_at: datetime
+    unread: int
+    last_message: MessageOut | None
+
+    @classmethod
+    def of(cls, summary: ConversationSummary) -> ConversationOut:
+        conversation = summary.conversation
+        return cls(
+            id=conversation.id,
+            goods_id=conversation.goods_id,
+            buyer_id=conversation.buyer_id,
+            seller_id=conversation.seller_id,
+            created_at=conversation.created_at,
+            unread=summary.unread,
+            last_message=MessageOut.of(summary.last_message) if summary.last_message else None,
+        )
+
+
+class NotificationOut(Output):
+    id: int
+    kind: str
+    text: str
+    conversation_id: int | None
+    offer_id: int | None
+    order_id: int | None
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def of(cls, notice: Notification) -> NotificationOut:
+        return cls.model_validate(notice)
+
+
+class NotificationPageOut(Output):
+    items: list[NotificationOut]
+    total: int
+    unread: int
+    page: int
+    page_size: int
+
+
+class MarkedOut(Output):
+    marked: int
+
+
+class AcceptedOut(Output):
+    offer: OfferOut
+    order_id: int
