@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.ratelimit import MemoryRateLimiter
 from catalog.banners import service as banners
-from catalog.trade import sandbox_gateway
 from catalog.db import make_engine
 from catalog.identity import service as identity
+from catalog.trade import sandbox_gateway
 from catalog.users import service as users
 from catalog.users.models import Role, User
 from tests.factories import PASSWORD, goods_body, leaf_category, make_user, png_bytes
@@ -108,6 +108,19 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{V1}/admin/trade/health"): "operator",
     ("GET", f"{V1}/admin/commission"): "admin",
     ("PUT", f"{V1}/admin/commission"): "admin",
+    ("POST", f"{V1}/goods/{{goods_id}}/conversations"): "user",
+    ("GET", f"{V1}/conversations"): "user",
+    ("GET", f"{V1}/conversations/{{conversation_id}}/messages"): "user",
+    ("POST", f"{V1}/conversations/{{conversation_id}}/messages"): "user",
+    ("GET", f"{V1}/conversations/{{conversation_id}}/offers"): "user",
+    ("POST", f"{V1}/conversations/{{conversation_id}}/offers"): "user",
+    ("POST", f"{V1}/offers/{{offer_id}}/accept"): "user",
+    ("POST", f"{V1}/offers/{{offer_id}}/reject"): "user",
+    ("POST", f"{V1}/offers/{{offer_id}}/counter"): "user",
+    ("POST", f"{V1}/offers/{{offer_id}}/withdraw"): "user",
+    ("PUT", f"{V1}/goods/{{goods_id}}/bargaining"): "owner",
+    ("GET", f"{V1}/notifications"): "user",
+    ("POST", f"{V1}/notifications/read"): "user",
 }
 
 # "party": the buyer or the seller of the order (and operators); anyone else is told the
@@ -302,7 +315,7 @@ def request(
         params["order_id"] = world.order["id"]
     if "{ref}" in path:
         params["ref"] = world.payment["pay_url"].split("/")[-2]
-    for name in ("account_id", "withdrawal_id"):
+    for name in ("account_id", "withdrawal_id", "conversation_id", "offer_id"):
         if f"{{{name}}}" in path:
             params[name] = 1
     url = path.format(**params)
@@ -374,6 +387,17 @@ def request(
         kwargs["json"] = {"transfer_reference": "TX-1"}
     elif key == ("POST", f"{V1}/admin/withdrawals/{{withdrawal_id}}/reject"):
         kwargs["json"] = {"reason": "账户不符"}
+    elif key == ("PUT", f"{V1}/goods/{{goods_id}}/bargaining"):
+        kwargs["json"] = {"no_bargaining": False, "floor_price": 1}
+    elif key in (("POST", f"{V1}/conversations/{{conversation_id}}/messages"),):
+        kwargs["json"] = {"text": "你好"}
+    elif key in (
+        ("POST", f"{V1}/conversations/{{conversation_id}}/offers"),
+        ("POST", f"{V1}/offers/{{offer_id}}/counter"),
+    ):
+        kwargs["json"] = {"price": 100}
+    elif key == ("POST", f"{V1}/notifications/read"):
+        kwargs["json"] = {}
     elif key == ("PUT", f"{V1}/admin/commission"):
         kwargs["json"] = {"rate_bp": 80}
     elif key == ("POST", f"{V1}/wallet/payout-accounts"):
@@ -407,6 +431,8 @@ def test_non_public_routes_refuse_anonymous_and_forged_tokens(
         order_id=1,
         account_id=1,
         withdrawal_id=1,
+        conversation_id=1,
+        offer_id=1,
     )
 
     anonymous = client.request(method, url)
