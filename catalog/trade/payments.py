@@ -81,7 +81,11 @@ def apply_notification(
         return "duplicate"
     order = session.get_one(Order, payment.order_id, with_for_update=True, populate_existing=True)
     payment.settled_at = now
-    if order.status is OrderStatus.AWAITING_PAYMENT:
+    # The shopper's moment of paying decides, not the notice's arrival: paid in time, a
+    # late notice still pays the order; paid after the deadline, the money goes back
+    # even if the sweeper has not expired the order yet.
+    in_time = order.due_at is None or notification.paid_at <= order.due_at
+    if order.status is OrderStatus.AWAITING_PAYMENT and in_time:
         step = Step(now, Actor.SYSTEM, note=f"payment {payment.gateway_ref}")
         machine.apply(session, order, "pay", step, settings=settings)
         payment.status = PaymentStatus.SUCCEEDED

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from catalog.users.models import User
-from tests.factories import listed_goods, login, make_user
-from tests.trade.support import Clock
+from tests.factories import listed_goods, make_user
+from tests.trade.support import Clock, bearer
 
 V1 = "/api/v1"
 
@@ -61,5 +61,6 @@ def make_chat(
         price=price,
     )
     session.commit()
-    headers = {"buyer": login(client, buyer), "seller": login(client, seller)}
+    headers = {"buyer": bearer(session, buyer), "seller": bearer(session, seller)}
+    session.commit()
     return Chat(client, session, clock, buyer, seller, goods_id, headers)

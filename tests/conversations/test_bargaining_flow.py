@@ -81,7 +81,9 @@ def test_the_socket_catches_up_then_receives_live_messages(chat: Chat) -> None:
 def test_a_socket_without_a_valid_token_is_refused(client: TestClient) -> None:
     from starlette.websockets import WebSocketDisconnect
 
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect(f"{V1}/ws?token=forged") as socket:
-            socket.receive_json()
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect(f"{V1}/ws?token=forged") as socket,
+    ):
+        socket.receive_json()
     assert refused.value.code == 4401

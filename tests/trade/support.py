@@ -17,7 +17,7 @@ from catalog.trade import invariants
 from catalog.trade.models import SandboxCharge
 from catalog.users.models import Role, User
 from tests.catalog.test_videos import mp4_video
-from tests.factories import listed_goods, login, make_user
+from tests.factories import listed_goods, make_user
 
 V1 = "/api/v1"
 
@@ -112,10 +112,10 @@ class Trade:
         return order_id
 
     def sweep(self) -> int:
-        from catalog.trade.settings import get_trade_settings
         from catalog.trade.sweeper import sweep_due_orders
 
-        swept = sweep_due_orders(self.session, now=self.clock(), settings=get_trade_settings())
+        settings = self.client.app.state.trade_settings  # type: ignore[attr-defined]
+        swept = sweep_due_orders(self.session, now=self.clock(), settings=settings)
         self.session.commit()
         return swept
 
@@ -169,9 +169,16 @@ def make_trade(
         price=price,
     )
     session.commit()
-    headers = {
-        "buyer": login(client, buyer),
-        "seller": login(client, seller),
-        "operator": login(client, operator),
-    }
+    headers = {"buyer": bearer(session, buyer), "seller": bearer(session, seller)}
+    headers["operator"] = bearer(session, operator)
+    session.commit()
     return Trade(client, session, clock, buyer, seller, operator, goods_id, headers)
+
+
+def bearer(session: Session, user: User) -> dict[str, str]:
+    """A live login for `user` without the password check (argon2 is slow on purpose;
+    the login route has its own tests)."""
+    from catalog.users import service as users
+
+    issued = users.open_session(session, user=user)
+    return {"Authorization": f"Bearer {issued.token}"}
