@@ -18,5 +18,5 @@ def buy_now(
     session: Session, *, buyer: User, goods_id: int, now: datetime, settings: TradeSettings
 ) -> Order:
     order = trade.place_order(session, buyer=buyer, goods_id=goods_id, now=now, settings=settings)
-    decline_open_offers(session, goods_id=goods_id, now=now, reason="商品已被他人下单")
+    decline_open_offers(session, goods_id=goods_id, now=now, reason="商品已下单")
     return order

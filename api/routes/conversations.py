@@ -171,16 +171,17 @@ def withdraw_offer(offer_id: int, session: DbSession, user: Writer, now: Now) ->
 
 @router.put("/goods/{goods_id}/bargaining")
 def set_bargaining(
-    goods_id: int, body: BargainingIn, session: DbSession, user: Writer
+    goods_id: int, body: BargainingIn, session: DbSession, user: Writer, now: Now
 ) -> BargainingOut:
     """The seller's terms: "不议价" (no offers at all) or a floor below which offers are
-    refused automatically."""
+    refused automatically. Open offers the new terms refuse are declined."""
     goods = offers.set_bargaining(
         session,
         seller=user,
         goods_id=goods_id,
         no_bargaining=body.no_bargaining,
         floor_price=body.floor_price,
+        now=now,
     )
     return BargainingOut(
         goods_id=goods.id, no_bargaining=goods.no_bargaining, floor_price=goods.floor_price

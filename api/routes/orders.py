@@ -197,7 +197,8 @@ def get_video(
     order, _role = trade.order_for(session, user=user, order_id=order_id)
     if order.video_path is None:
         raise NotFound("no video yet", code="video_not_found")
-    return FileResponse(store.absolute(order.video_path), media_type="video/mp4")
+    kind = "video/quicktime" if order.video_path.endswith(".mov") else "video/mp4"
+    return FileResponse(store.absolute(order.video_path), media_type=kind)
 
 
 @router.post("/{order_id}/confirm-video")

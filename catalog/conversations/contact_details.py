@@ -7,15 +7,17 @@ import re
 import unicodedata
 
 # Mainland mobile numbers, also written with spaces or dashes between the digits.
-_PHONE = re.compile(r"(?<!\d)1[3-9](?:[\s-]?\d){9}(?!\d)")
+_PHONE = re.compile(r"(?<!\d)1[\s-]?[3-9](?:[\s-]?\d){9}(?!\d)")
 # "微信/VX/WX/v信/威信/薇信 + an id", or "加我 + an id".
 _WECHAT = re.compile(
     r"(?:微信|威信|薇信|维信|v信|vx|wx|weixin|wechat|加我|加v)[\s:：号是为]*[A-Za-z][-_A-Za-z0-9]{5,19}",
     re.IGNORECASE,
 )
 _QQ = re.compile(r"(?:qq|扣扣|企鹅)[\s:：号是为]*[1-9]\d{4,11}", re.IGNORECASE)
-# Digits spelled out in Chinese to dodge filters: 一三八...
-_CHINESE_DIGITS = str.maketrans("零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖", "00123456789123456789")
+# Digits spelled out in Chinese to dodge filters: 一三八..., 幺 being 1 read out aloud.
+_CHINESE_DIGITS = str.maketrans(
+    "零〇幺一二三四五六七八九壹贰叁肆伍陆柒捌玖", "001123456789123456789"
+)
 
 
 def has_contact_details(text: str) -> bool:

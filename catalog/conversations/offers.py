@@ -15,6 +15,7 @@ from catalog.conversations.service import add_message, conversation_for, other_p
 from catalog.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalog.goods import repository as goods_repository
 from catalog.goods.models import Goods, GoodsStatus
+from catalog.goods.service import own_goods
 from catalog.money import Fen
 from catalog.notifications.service import notify
 from catalog.trade import service as trade
@@ -32,17 +33,21 @@ def make_offer(
     now: datetime,
     settings: TradeSettings,
 ) -> Offer:
-    """The buyer proposes a price; an earlier open offer of theirs in this conversation is
-    withdrawn in its favour."""
-    conversation = conversation_for(session, user=buyer, conversation_id=conversation_id, lock=True)
+    """The buyer proposes a price. Their earlier open offer in this conversation is
+    withdrawn in its favour; an open counter from the seller counts as turned down."""
+    conversation = conversation_for(session, user=buyer, conversation_id=conversation_id)
     if buyer.id != conversation.buyer_id:
         raise PermissionDenied(
             "only the buyer makes offers; the seller counters", code="not_your_step"
         )
+    _lock_goods(session, conversation.goods_id)
+    conversation = conversation_for(session, user=buyer, conversation_id=conversation_id, lock=True)
     goods = _biddable_goods(session, conversation.goods_id)
     _check_price(goods, price)
     for earlier in _open_offers(session, conversation_id=conversation.id):
-        _close(session, conversation, earlier, OfferStatus.WITHDRAWN, now, by=buyer.id)
+        own = earlier.proposed_by == buyer.id
+        status = OfferStatus.WITHDRAWN if own else OfferStatus.REJECTED
+        _close(session, conversation, earlier, status, now, by=buyer.id)
     return _new_offer(
         session,
         conversation,
@@ -92,13 +97,16 @@ def accept_offer(
     if user.id == offer.proposed_by:
         raise PermissionDenied("the other side accepts your offer", code="not_your_step")
     buyer = session.get_one(User, conversation.buyer_id)
+    goods = goods_repository.get_goods(session, offer.goods_id)
+    # A seller who lowered the price since the offer does not charge more than it.
+    price = min(offer.price, goods.price) if goods is not None else offer.price
     order = trade.place_order(
         session,
         buyer=buyer,
         goods_id=offer.goods_id,
         now=now,
         settings=settings,
-        price=Fen(offer.price),
+        price=Fen(price),
         offer_id=offer.id,
     )
     offer.status = OfferStatus.ACCEPTED
@@ -124,7 +132,7 @@ def accept_offer(
         offer_id=offer.id,
         order_id=order.id,
     )
-    decline_open_offers(session, goods_id=offer.goods_id, now=now, reason="商品已被他人下单")
+    decline_open_offers(session, goods_id=offer.goods_id, now=now, reason="商品已下单")
     return offer, order
 
 
@@ -188,11 +196,16 @@ def offers_in(session: Session, *, user: User, conversation_id: int) -> list[Off
 
 
 def set_bargaining(
-    session: Session, *, seller: User, goods_id: int, no_bargaining: bool, floor_price: int | None
+    session: Session,
+    *,
+    seller: User,
+    goods_id: int,
+    no_bargaining: bool,
+    floor_price: int | None,
+    now: datetime,
 ) -> Goods:
-    """The seller's terms: "不议价", or a floor below which offers are refused at once."""
-    from catalog.goods.service import own_goods
-
+    """The seller's terms: "不议价", or a floor below which offers are refused at once.
+    Open offers the new terms would refuse are declined."""
     goods = own_goods(session, actor=seller, goods_id=goods_id)
     if floor_price is not None and not 0 < floor_price <= goods.price:
         raise InvalidInput(
@@ -201,6 +214,24 @@ def set_bargaining(
     goods.no_bargaining = no_bargaining
     goods.floor_price = floor_price
     session.flush()
+    pending = session.scalars(
+        select(Offer)
+        .where(Offer.goods_id == goods.id, Offer.status == OfferStatus.PENDING)
+        .with_for_update()
+    ).all()
+    for offer in pending:
+        too_low = floor_price is not None and offer.price < floor_price
+        if no_bargaining or (too_low and offer.proposed_by != seller.id):
+            conversation = session.get_one(Conversation, offer.conversation_id)
+            _close(
+                session,
+                conversation,
+                offer,
+                OfferStatus.DECLINED,
+                now,
+                by=None,
+                note="卖家更改了议价设置",
+            )
     return goods
 
 
@@ -301,6 +332,11 @@ def _new_offer(
 def _open_offer_for(
     session: Session, *, user: User, offer_id: int, now: datetime
 ) -> tuple[Offer, Conversation]:
+    """The open offer, locked for a change. Every path that changes offers locks the good
+    first, then offers, then conversations (as buying does), so they never deadlock."""
+    goods_id = session.scalar(select(Offer.goods_id).where(Offer.id == offer_id))
+    if goods_id is not None:
+        _lock_goods(session, goods_id)
     offer = session.get(Offer, offer_id, with_for_update=True, populate_existing=True)
     if offer is None or user.id not in (offer.buyer_id, offer.seller_id):
         raise NotFound("no such offer", code="offer_not_found")
@@ -314,6 +350,10 @@ def _open_offer_for(
     if offer.due_at is not None and offer.due_at <= now:
         raise Conflict("this offer has expired", code="offer_expired")
     return offer, conversation
+
+
+def _lock_goods(session: Session, goods_id: int) -> None:
+    session.execute(select(Goods.id).where(Goods.id == goods_id).with_for_update())
 
 
 def _open_offers(session: Session, *, conversation_id: int) -> list[Offer]:

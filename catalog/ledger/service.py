@@ -61,7 +61,9 @@ def post(
     memo: str = "",
 ) -> LedgerTransaction:
     """Write one balanced transaction. `key` names what it is for and is unique, so the same
-    movement can never be posted twice; an account that may not go negative refuses."""
+    movement can never be posted twice; an account that may not go negative refuses.
+    A caller posting several times in one database transaction locks its accounts first
+    (lock_accounts)."""
     lines = [(account, amount) for account, amount in lines if amount != 0]
     if sum(amount for _, amount in lines) != 0:
         raise ValueError(f"unbalanced ledger transaction {key}: {lines}")
@@ -92,6 +94,19 @@ def post(
         ],
     )
     return transaction
+
+
+def lock_accounts(session: Session, accounts: Sequence[Account]) -> None:
+    """Open and lock `accounts` in id order, for a transaction about to post several
+    times (a sweeper's batch): its later postings then wait for nobody, so two such
+    transactions cannot take shared accounts in opposite orders and deadlock."""
+    ids = account_ids(session, accounts)
+    session.execute(
+        select(LedgerAccount.id)
+        .where(LedgerAccount.id.in_(ids.values()))
+        .order_by(LedgerAccount.id)
+        .with_for_update()
+    )
 
 
 def is_posted(session: Session, key: str) -> bool:

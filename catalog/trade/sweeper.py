@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.ledger import service as ledger
 from catalog.trade import machine
 from catalog.trade.machine import Step
 from catalog.trade.models import Actor, Order
@@ -27,6 +28,16 @@ def sweep_due_orders(
         .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
     ).all()
+    if not orders:
+        return 0
+    # Refunds and releases of the whole batch share the platform's accounts: lock them all
+    # up front, in one order, so concurrent sweepers cannot deadlock on them.
+    ledger.lock_accounts(
+        session,
+        [ledger.GATEWAY, ledger.PLATFORM_FEES]
+        + [ledger.available(order.seller_id) for order in orders]
+        + [ledger.escrow(order.id) for order in orders],
+    )
     for order in orders:
         deadline = machine.deadline_for(order.status, settings)
         if deadline is None:  # a state without a timer kept a stale due_at; clear it

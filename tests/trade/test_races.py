@@ -32,6 +32,7 @@ from catalog.ledger.models import (
 from catalog.media.store import MediaStore
 from catalog.notifications.models import Notification
 from catalog.outbox.models import OutboxEvent
+from catalog.outbox.service import GOODS_TOPIC
 from catalog.trade import invariants, money, payments, sandbox_gateway
 from catalog.trade import service as trade
 from catalog.trade.models import (
@@ -126,7 +127,11 @@ def _remove_marked_rows(session: Session) -> None:
     session.execute(delete(PayoutAccount).where(PayoutAccount.user_id.in_(users)))
     goods = select(Goods.id).where(Goods.seller_id.in_(users))
     session.execute(delete(Order).where(Order.id.in_(orders)))
-    session.execute(delete(OutboxEvent).where(OutboxEvent.entity_id.in_(goods)))
+    session.execute(
+        delete(OutboxEvent).where(
+            OutboxEvent.topic == GOODS_TOPIC, OutboxEvent.entity_id.in_(goods)
+        )
+    )
     session.execute(delete(Goods).where(Goods.id.in_(goods)))
     session.execute(delete(User).where(User.nickname == MARK))
 
@@ -511,16 +516,6 @@ def test_sweeper_racing_a_late_payment_either_expires_and_returns_it_or_keeps_it
     assert sum(seen.values()) == LATE_ROUNDS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: sweep_due_orders applies a whole batch of timeouts in one transaction, each "
-        "posting its own ledger transaction; ledger.post orders its row locks by account id "
-        "only within one posting, so a sweeper refunding then releasing and another "
-        "releasing then refunding hold GATEWAY and PLATFORM_FEES crosswise and deadlock"
-    ),
-)
 def test_two_sweepers_refunding_and_releasing_in_opposite_order_do_not_deadlock(
     committed: sessionmaker[Session], tmp_path: Path
 ) -> None:
@@ -539,23 +534,30 @@ def test_two_sweepers_refunding_and_releasing_in_opposite_order_do_not_deadlock(
     if dues != [T0 + timedelta(minutes=minute) for minute in (1, 2, 3, 4)]:
         pytest.fail(f"the orders are not due a minute apart: {dues}")
 
-    # Each sweeper pauses right after its first ledger posting, until the other has made
-    # its own: the first then holds GATEWAY (a refund), the second PLATFORM_FEES (a release).
+    # The first sweeper pauses right after its first ledger posting (a refund: it holds
+    # GATEWAY) while the second claims the next orders and starts on a release. Before the
+    # fix the second took PLATFORM_FEES, then waited for GATEWAY, while the first waited for
+    # PLATFORM_FEES: a deadlock. Now each batch locks its accounts up front, in one order.
     engine: Engine = committed.kw["bind"]
-    after_first_posting = threading.Barrier(2, timeout=20)
-    posted = threading.local()
+    first_posted = threading.Event()
+    second_started = threading.Event()
+    role = threading.local()
 
     def pause(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.startswith("INSERT INTO ledger_postings") and not getattr(
-            posted, "once", False
+        if (
+            statement.startswith("INSERT INTO ledger_postings")
+            and getattr(role, "first", False)
+            and not first_posted.is_set()
         ):
-            posted.once = True
-            after_first_posting.wait()
+            first_posted.set()
+            second_started.wait(timeout=20)
+            time.sleep(0.5)  # let the second get as far as it can
 
     outcomes: list[int] = []
     errors: list[BaseException] = []
 
-    def sweeper() -> None:
+    def sweeper(is_first: bool) -> None:
+        role.first = is_first
         try:
             with unit_of_work(committed) as session:
                 swept = sweep_due_orders(
@@ -567,25 +569,19 @@ def test_two_sweepers_refunding_and_releasing_in_opposite_order_do_not_deadlock(
 
     event.listen(engine, "after_cursor_execute", pause)
     try:
-        first = threading.Thread(target=sweeper)
+        first = threading.Thread(target=sweeper, args=(True,))
         first.start()
-        for _ in range(200):  # the second claims its orders once the first holds its own
-            if after_first_posting.n_waiting == 1:
-                break
-            time.sleep(0.05)
-        else:
+        if not first_posted.wait(timeout=20):
             pytest.fail("the first sweeper never posted")
-        second = threading.Thread(target=sweeper)
+        second = threading.Thread(target=sweeper, args=(False,))
         second.start()
+        second_started.set()
         first.join(timeout=60)
         second.join(timeout=60)
     finally:
         event.remove(engine, "after_cursor_execute", pause)
     if first.is_alive() or second.is_alive():
         pytest.fail("a sweeper hung")
-    if any("deadlock detected" not in str(error) for error in errors):
-        pytest.fail(f"unexpected errors: {errors!r}")
-
     assert errors == []
     assert outcomes == [2, 2]
     with unit_of_work(committed) as session:
