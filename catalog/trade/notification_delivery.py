@@ -63,7 +63,7 @@ def deliver_due_notifications(
     if acknowledged:
         with unit_of_work(factory) as session:
             for charge_id in acknowledged:
-                sandbox_gateway.acknowledged(session, charge_id=charge_id, now=utcnow())
+                sandbox_gateway.acknowledged(session, charge_id=charge_id, now=when)
     return len(acknowledged)
 
 
