@@ -26,7 +26,13 @@ _MULTIPART_SLACK = 64 * 1024
 
 
 def _view(session: DbSession, user: OptionalUser, goods_id: int) -> GoodsOut:
-    return GoodsOut.of(goods_service.view_goods(session, viewer=user, goods_id=goods_id))
+    """Goods as `user` may see them, with their seller's rating and sales; the seller also
+    sees their bargaining floor."""
+    view = goods_service.view_goods(session, viewer=user, goods_id=goods_id)
+    seller = SellerOut.of(trade_service.seller_profile(session, seller_id=view.goods.seller_id))
+    own = user is not None and user.id == view.goods.seller_id
+    floor_price = view.goods.floor_price if own else None
+    return GoodsOut.of(view).model_copy(update={"seller": seller, "floor_price": floor_price})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -40,11 +46,7 @@ def create_goods(body: GoodsCreateIn, session: DbSession, user: Writer) -> Goods
 def get_goods(goods_id: int, session: DbSession, user: OptionalUser) -> GoodsOut:
     """Goods by id with their seller's rating and sales: listed, reserved and sold goods for
     everyone; the seller and staff see any state."""
-    view = goods_service.view_goods(session, viewer=user, goods_id=goods_id)
-    seller = SellerOut.of(trade_service.seller_profile(session, seller_id=view.goods.seller_id))
-    own = user is not None and user.id == view.goods.seller_id
-    floor_price = view.goods.floor_price if own else None
-    return GoodsOut.of(view).model_copy(update={"seller": seller, "floor_price": floor_price})
+    return _view(session, user, goods_id)
 
 
 @router.patch("/{goods_id}")

@@ -127,7 +127,7 @@ class GoodsOut(Output):
     published_at: datetime | None
     no_bargaining: bool = Field(default=False, description="不议价: offers are refused")
     floor_price: int | None = Field(default=None, description="shown to the seller only")
-    seller: SellerOut | None = Field(default=None, description="on the goods page only")
+    seller: SellerOut | None = Field(default=None, description="name, rating and sales")
 
     @classmethod
     def of(cls, view: GoodsView) -> GoodsOut:
