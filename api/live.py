@@ -1,5 +1,6 @@
 """Live delivery to WebSockets. Delivery is a notice of committed data: the database is
-the truth and a client that reconnects catches up by message id. In the embedded default
+the truth, and a socket that detects a hole, or a client that reconnects, catches up
+from it by message id. In the embedded default
 announcements go straight to this process's sockets; with Redis every process publishes
 on one channel and every process listens, so a message committed by one server reaches
 sockets held by another."""
@@ -22,14 +23,16 @@ from catalog.live import take_announcements
 
 log = logging.getLogger(__name__)
 Event = dict[str, Any]
-# A socket that cannot keep up loses its oldest notices, never the server's memory; it
-# catches up from the database by id when it reconnects.
 QUEUE_LIMIT = 1000
+# Told to a socket whose notices may have a hole (it fell QUEUE_LIMIT behind, or the Redis
+# channel dropped): it closes, and its client reconnects and catches up from the database.
+RESYNC: Event = {"type": "resync"}
 
 
 class LiveHub:
     def __init__(self, redis_url: str = "") -> None:
         self._redis_url = redis_url
+        self._channel = live_redis.channel_for(redis_url) if redis_url else ""
         self._publisher = redis.Redis.from_url(redis_url) if redis_url else None
         self._queues: dict[int, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -62,9 +65,10 @@ class LiveHub:
         """From any thread, after the commit that made `payload` true."""
         if self._publisher is not None:
             try:
-                live_redis.publish(self._publisher, user_ids, payload)
-            except redis.RedisError as error:  # sockets catch up from the database
-                log.warning("live announcement not published: %s", error)
+                live_redis.publish(self._publisher, self._channel, user_ids, payload)
+            except redis.RedisError as error:
+                log.warning("live announcement not published, sockets resync: %s", error)
+                self._resync_all_threadsafe()
             return
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._deliver, user_ids, payload)
@@ -73,23 +77,41 @@ class LiveHub:
         for user_id in user_ids:
             for queue in self._queues.get(user_id, ()):
                 if queue.full():
-                    queue.get_nowait()
-                queue.put_nowait(payload)
+                    _replace_with_resync(queue)
+                else:
+                    queue.put_nowait(payload)
+
+    def _resync_all(self) -> None:
+        for queues in self._queues.values():
+            for queue in queues:
+                _replace_with_resync(queue)
+
+    def _resync_all_threadsafe(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._resync_all)
 
     async def _listen(self, ready: asyncio.Event) -> None:
         while True:
             try:
                 client = aioredis.Redis.from_url(self._redis_url)
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(live_redis.CHANNEL)
+                    await pubsub.subscribe(self._channel)
                     ready.set()
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             self._deliver(*live_redis.decode(message["data"]))
             except (redis.RedisError, OSError) as error:
                 ready.set()
+                # Whatever was published while the channel was down is gone: resync.
+                self._resync_all()
                 log.warning("live channel lost, reconnecting: %s", error)
                 await asyncio.sleep(1)
+
+
+def _replace_with_resync(queue: asyncio.Queue[Event]) -> None:
+    while not queue.empty():
+        queue.get_nowait()
+    queue.put_nowait(RESYNC)
 
 
 def publish_announcements_on_commit(factory: sessionmaker[Session], hub: LiveHub) -> None:

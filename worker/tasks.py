@@ -23,10 +23,11 @@ def _session_factory() -> sessionmaker[Session]:
     # Jobs announce too (an offer expired, an order timed out): the servers' sockets hear
     # of it through Redis once the job's transaction commits.
     publisher = redis.Redis.from_url(REDIS_URL)
+    channel = live_redis.channel_for(REDIS_URL)
 
     def committed(session: Session) -> None:
         for user_ids, payload in take_announcements(session):
-            live_redis.publish(publisher, user_ids, payload)
+            live_redis.publish(publisher, channel, user_ids, payload)
 
     event.listen(factory, "after_commit", committed)
     return factory

@@ -20,7 +20,26 @@ from catalog.users.models import User
 router = APIRouter(tags=["conversations"])
 # Close codes in the private range: the client should not retry with the same token.
 UNAUTHENTICATED, FORBIDDEN = 4401, 4403
+# "Try again later": the client reconnects with its cursors and catches up.
+RESYNC_CLOSE = 1013
 BACKLOG_PAGE = 500
+MAX_CURSORS = 500
+
+
+class _Cursors:
+    """The last message id sent, per conversation. A conversation's messages commit in id
+    order (writers hold its row), but different conversations' commits interleave, so
+    one number for the whole socket would skip a message that committed late."""
+
+    def __init__(self, after: int, given: dict[int, int]) -> None:
+        self.after = after
+        self.last = dict(given)
+
+    def of(self, conversation_id: int) -> int:
+        return self.last.get(conversation_id, self.after)
+
+    def lowest(self) -> int:
+        return min([self.after, *self.last.values()])
 
 
 @router.websocket("/ws")
@@ -28,45 +47,66 @@ async def live(
     websocket: WebSocket,
     token: Annotated[str, Query(max_length=200)] = "",
     after: Annotated[int, Query(ge=0)] = 0,
+    cursors: Annotated[str, Query(max_length=12_000)] = "",
     conversation_id: Annotated[int | None, Query()] = None,
 ) -> None:
     """Messages and notices as they are committed. Connect with `?token=` (the login
-    token) and `after=` the last message id you have: the server first sends every
-    message after it, then live ones, each once. `conversation_id` narrows it to one
-    conversation of yours."""
+    token) and what you have: `after=` the last message id seen, and for exactness across
+    conversations `cursors=<conversation id>:<last id>,...`. The server sends every message
+    you have not seen, then live ones, each once. `conversation_id` narrows it to one
+    conversation of yours. Close 4401: log in again; 4403: not your conversation; 1013:
+    reconnect with your cursors (the server lost track)."""
     factory: sessionmaker[Session] = websocket.app.state.session_factory
     hub: LiveHub = websocket.app.state.live
+    # Accept first: a close before the handshake reaches clients as a bare HTTP 403.
+    await websocket.accept()
     try:
+        given = _parse_cursors(cursors)
         user = await run_in_threadpool(_check_access, factory, token, conversation_id)
     except PermissionError:
         await websocket.close(code=FORBIDDEN)
         return
-    except CatalogError:
+    except (CatalogError, ValueError):
         await websocket.close(code=UNAUTHENTICATED)
         return
-    await websocket.accept()
     # Subscribe before reading the backlog, so nothing committed in between is missed;
-    # ids seen in the backlog are skipped when they come round live.
+    # what the backlog sent is skipped when it comes round live.
     queue = hub.subscribe(user.id)
+    sent = _Cursors(after, given)
     try:
-        last_id = after
-        while True:
-            backlog = await run_in_threadpool(_backlog, factory, user.id, last_id)
-            for payload in backlog:
-                if _wanted(payload, conversation_id):
-                    await websocket.send_json(payload)
-                last_id = payload["id"]
-            if len(backlog) < BACKLOG_PAGE:
-                break
-        await _pump(websocket, queue, last_id, conversation_id)
+        await _catch_up(websocket, factory, user.id, sent, conversation_id)
+        await _pump(websocket, factory, queue, user.id, sent, conversation_id)
     except WebSocketDisconnect:
         pass
     finally:
         hub.unsubscribe(user.id, queue)
 
 
+async def _catch_up(
+    websocket: WebSocket,
+    factory: sessionmaker[Session],
+    user_id: int,
+    sent: _Cursors,
+    only: int | None,
+) -> None:
+    """Send every committed message after the client's cursors, oldest first."""
+    scanned = sent.lowest()
+    while True:
+        found = await run_in_threadpool(_messages, factory, user_id, scanned, only)
+        for payload in found:
+            await _send_message(websocket, payload, sent)
+            scanned = payload["id"]
+        if len(found) < BACKLOG_PAGE:
+            return
+
+
 async def _pump(
-    websocket: WebSocket, queue: asyncio.Queue[dict[str, Any]], last_id: int, only: int | None
+    websocket: WebSocket,
+    factory: sessionmaker[Session],
+    queue: asyncio.Queue[dict[str, Any]],
+    user_id: int,
+    sent: _Cursors,
+    only: int | None,
 ) -> None:
     receiver = asyncio.create_task(_until_closed(websocket))
     try:
@@ -77,16 +117,37 @@ async def _pump(
                 getter.cancel()
                 break
             payload = getter.result()
-            if payload.get("type") == "message":
-                if payload["id"] <= last_id:
-                    continue
-                last_id = payload["id"]
-            if _wanted(payload, only):
-                await websocket.send_json(payload)
+            if payload.get("type") == "resync":
+                await websocket.close(code=RESYNC_CLOSE)
+                break
+            if payload.get("type") != "message":
+                if only is None:
+                    await websocket.send_json(payload)
+                continue
+            conversation = int(payload["conversation_id"])
+            if only is not None and conversation != only:
+                continue
+            if payload.get("previous_id", 0) > sent.of(conversation):
+                # An earlier message's announcement has not come (it may never): it is
+                # committed, so fill the hole from the database, in order.
+                found = await run_in_threadpool(
+                    _messages, factory, user_id, sent.of(conversation), conversation
+                )
+                for missing in found:
+                    await _send_message(websocket, missing, sent)
+            await _send_message(websocket, payload, sent)
     finally:
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
             await receiver
+
+
+async def _send_message(websocket: WebSocket, payload: dict[str, Any], sent: _Cursors) -> None:
+    conversation = int(payload["conversation_id"])
+    if payload["id"] <= sent.of(conversation):
+        return  # sent already (from the backlog, or filling a hole)
+    sent.last[conversation] = payload["id"]
+    await websocket.send_json(payload)
 
 
 async def _until_closed(websocket: WebSocket) -> None:
@@ -97,8 +158,14 @@ async def _until_closed(websocket: WebSocket) -> None:
             await websocket.send_text("pong")
 
 
-def _wanted(payload: dict[str, Any], only: int | None) -> bool:
-    return only is None or payload.get("conversation_id") == only
+def _parse_cursors(raw: str) -> dict[int, int]:
+    """`12:340,15:377` → {12: 340, 15: 377}; anything else is refused."""
+    if not raw:
+        return {}
+    pairs = [item.split(":") for item in raw.split(",")]
+    if len(pairs) > MAX_CURSORS or any(len(pair) != 2 for pair in pairs):
+        raise ValueError("cursors are conversation:last_id pairs")
+    return {int(conversation): int(last) for conversation, last in pairs}
 
 
 def _check_access(factory: sessionmaker[Session], token: str, conversation_id: int | None) -> User:
@@ -113,9 +180,15 @@ def _check_access(factory: sessionmaker[Session], token: str, conversation_id: i
         return user
 
 
-def _backlog(factory: sessionmaker[Session], user_id: int, after: int) -> list[dict[str, Any]]:
+def _messages(
+    factory: sessionmaker[Session], user_id: int, after: int, conversation_id: int | None
+) -> list[dict[str, Any]]:
     with unit_of_work(factory) as session:
         found = conversations.messages_since(
-            session, user_id=user_id, after_id=after, limit=BACKLOG_PAGE
+            session,
+            user_id=user_id,
+            after_id=after,
+            limit=BACKLOG_PAGE,
+            conversation_id=conversation_id,
         )
         return [{"type": "message", **conversations.message_payload(m)} for m in found]

@@ -41,10 +41,11 @@ def make_offer(
             "only the buyer makes offers; the seller counters", code="not_your_step"
         )
     _lock_goods(session, conversation.goods_id)
+    earlier_offers = _open_offers(session, conversation_id=conversation.id)
     conversation = conversation_for(session, user=buyer, conversation_id=conversation_id, lock=True)
     goods = _biddable_goods(session, conversation.goods_id)
     _check_price(goods, price)
-    for earlier in _open_offers(session, conversation_id=conversation.id):
+    for earlier in earlier_offers:
         own = earlier.proposed_by == buyer.id
         status = OfferStatus.WITHDRAWN if own else OfferStatus.REJECTED
         _close(session, conversation, earlier, status, now, by=buyer.id)
@@ -164,7 +165,7 @@ def decline_open_offers(session: Session, *, goods_id: int, now: datetime, reaso
         )
     )
     for offer in offers:
-        conversation = session.get_one(Conversation, offer.conversation_id)
+        conversation = session.get_one(Conversation, offer.conversation_id, with_for_update=True)
         _close(session, conversation, offer, OfferStatus.DECLINED, now, by=None, note=reason)
     return len(offers)
 
@@ -180,7 +181,7 @@ def sweep_due_offers(session: Session, *, now: datetime, limit: int = 500) -> in
         .execution_options(populate_existing=True)
     ).all()
     for offer in offers:
-        conversation = session.get_one(Conversation, offer.conversation_id)
+        conversation = session.get_one(Conversation, offer.conversation_id, with_for_update=True)
         _close(session, conversation, offer, OfferStatus.EXPIRED, now, by=None)
     session.flush()
     return len(offers)
@@ -222,7 +223,9 @@ def set_bargaining(
     for offer in pending:
         too_low = floor_price is not None and offer.price < floor_price
         if no_bargaining or (too_low and offer.proposed_by != seller.id):
-            conversation = session.get_one(Conversation, offer.conversation_id)
+            conversation = session.get_one(
+                Conversation, offer.conversation_id, with_for_update=True
+            )
             _close(
                 session,
                 conversation,
@@ -357,11 +360,13 @@ def _lock_goods(session: Session, goods_id: int) -> None:
 
 
 def _open_offers(session: Session, *, conversation_id: int) -> list[Offer]:
+    """The conversation's open offers, locked (after the good, before the conversation)."""
     return list(
         session.scalars(
-            select(Offer).where(
-                Offer.conversation_id == conversation_id, Offer.status == OfferStatus.PENDING
-            )
+            select(Offer)
+            .where(Offer.conversation_id == conversation_id, Offer.status == OfferStatus.PENDING)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
 

@@ -118,6 +118,9 @@ def add_message(
     )
     session.add(message)
     session.flush()
+    # Writers hold the conversation's row, so its messages commit in id order; the
+    # previous id lets a socket see a hole (an announcement overtaken by a later one).
+    previous_id = conversation.last_message_id
     conversation.last_message_id = message.id
     if sender_id == conversation.buyer_id:
         conversation.buyer_read_id = message.id
@@ -126,7 +129,7 @@ def add_message(
     announce(
         session,
         user_ids=[conversation.buyer_id, conversation.seller_id],
-        event={"type": "message", **message_payload(message)},
+        event={"type": "message", "previous_id": previous_id, **message_payload(message)},
     )
     return message
 
@@ -166,11 +169,16 @@ def messages(
     return found
 
 
-def messages_since(session: Session, *, user_id: int, after_id: int, limit: int) -> list[Message]:
-    """Every message after `after_id` in all the user's conversations (a socket catching up)."""
+def messages_since(
+    session: Session, *, user_id: int, after_id: int, limit: int, conversation_id: int | None = None
+) -> list[Message]:
+    """Every message after `after_id` in the user's conversations, or in one of them (a
+    socket catching up)."""
     mine = select(Conversation.id).where(
         (Conversation.buyer_id == user_id) | (Conversation.seller_id == user_id)
     )
+    if conversation_id is not None:
+        mine = mine.where(Conversation.id == conversation_id)
     return list(
         session.scalars(
             select(Message)
