@@ -29,6 +29,19 @@ class AccountKind(enum.StrEnum):
 # Only the outside world's side may run negative; every other account going below zero
 # would mean money created from nothing.
 MAY_GO_NEGATIVE = frozenset({AccountKind.GATEWAY})
+# The platform's own accounts: every payment, refund, fee and payout on the platform posts
+# to them, so one balance row updated by each posting would make all of the platform's
+# money wait in line for it. Their balance is the sum of their postings, read when asked.
+# None can be overdrawn: the gateway is the outside world, fees and payouts only ever
+# receive, and stray payments leave in the same transaction they arrive in.
+SUMMED_ON_READ = frozenset(
+    {
+        AccountKind.GATEWAY,
+        AccountKind.PLATFORM_FEES,
+        AccountKind.PAYOUTS,
+        AccountKind.STRAY_PAYMENTS,
+    }
+)
 # Accounts of the platform itself have no owner; 0 stands for none so (kind, owner) is unique.
 PLATFORM = 0
 
@@ -42,7 +55,8 @@ class LedgerAccount(Base):
     # The user (available, reserved), the order (escrow) or PLATFORM.
     owner_id: Mapped[int] = mapped_column(BigInteger)
     may_go_negative: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The sum of the account's postings, kept in the same transaction as they are written.
+    # The sum of the account's postings, kept in the same transaction as they are written
+    # (always 0 for the platform's accounts, SUMMED_ON_READ).
     balance: Mapped[int] = mapped_column(BigInteger, default=0)
 
 

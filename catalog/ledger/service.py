@@ -15,6 +15,7 @@ from catalog.errors import Conflict
 from catalog.ledger.models import (
     MAY_GO_NEGATIVE,
     PLATFORM,
+    SUMMED_ON_READ,
     AccountKind,
     LedgerAccount,
     LedgerPosting,
@@ -76,6 +77,8 @@ def post(
     # Balances change in account-id order, so two transactions touching the same accounts
     # lock them in the same order and cannot deadlock.
     for account, amount in sorted(lines, key=lambda line: ids[line[0]]):
+        if account.kind in SUMMED_ON_READ:
+            continue
         changed = session.execute(
             update(LedgerAccount)
             .where(LedgerAccount.id == ids[account])
@@ -118,6 +121,10 @@ def is_posted(session: Session, key: str) -> bool:
 def account_ids(session: Session, accounts: Sequence[Account]) -> dict[Account, int]:
     """The ids of `accounts`, opening the ones that do not exist yet (safely under races)."""
     wanted = sorted(set(accounts))
+    found_ids = _find_accounts(session, wanted)
+    missing = [account for account in wanted if account not in found_ids]
+    if not missing:
+        return found_ids
     rows = [
         {
             "kind": account.kind.value,
@@ -125,13 +132,17 @@ def account_ids(session: Session, accounts: Sequence[Account]) -> dict[Account, 
             "may_go_negative": account.kind in MAY_GO_NEGATIVE,
             "balance": 0,
         }
-        for account in wanted
+        for account in missing
     ]
     dialect = session.get_bind().dialect.name
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
         upsert(LedgerAccount).on_conflict_do_nothing(index_elements=["kind", "owner_id"]), rows
     )
+    return _find_accounts(session, wanted)
+
+
+def _find_accounts(session: Session, wanted: Sequence[Account]) -> dict[Account, int]:
     found = session.execute(
         select(LedgerAccount.kind, LedgerAccount.owner_id, LedgerAccount.id).where(
             tuple_(LedgerAccount.kind, LedgerAccount.owner_id).in_(
@@ -143,27 +154,31 @@ def account_ids(session: Session, accounts: Sequence[Account]) -> dict[Account, 
 
 
 def balance(session: Session, account: Account) -> int:
-    value = session.scalar(
-        select(LedgerAccount.balance).where(
-            LedgerAccount.kind == account.kind, LedgerAccount.owner_id == account.owner_id
-        )
-    )
-    return int(value or 0)
+    return balances(session, [account])[account]
 
 
 def balances(session: Session, accounts: Sequence[Account]) -> dict[Account, int]:
-    """Balances of `accounts` (0 for accounts never used)."""
+    """Balances of `accounts` (0 for accounts never used); the platform's accounts are
+    summed from their postings."""
     result = dict.fromkeys(accounts, 0)
-    if not accounts:
-        return result
-    for kind, owner, amount in session.execute(
-        select(LedgerAccount.kind, LedgerAccount.owner_id, LedgerAccount.balance).where(
-            tuple_(LedgerAccount.kind, LedgerAccount.owner_id).in_(
-                [(account.kind.value, account.owner_id) for account in accounts]
+    stored = [account for account in accounts if account.kind not in SUMMED_ON_READ]
+    summed = [account for account in accounts if account.kind in SUMMED_ON_READ]
+    if stored:
+        for kind, owner, amount in session.execute(
+            select(LedgerAccount.kind, LedgerAccount.owner_id, LedgerAccount.balance).where(
+                tuple_(LedgerAccount.kind, LedgerAccount.owner_id).in_(
+                    [(account.kind.value, account.owner_id) for account in stored]
+                )
             )
+        ):
+            result[Account(AccountKind(kind), owner)] = int(amount)
+    for account in summed:
+        total = session.scalar(
+            select(func.coalesce(func.sum(LedgerPosting.amount), 0))
+            .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+            .where(LedgerAccount.kind == account.kind, LedgerAccount.owner_id == account.owner_id)
         )
-    ):
-        result[Account(AccountKind(kind), owner)] = int(amount)
+        result[account] = int(total or 0)
     return result
 
 
@@ -185,13 +200,16 @@ def violations(session: Session) -> list[str]:
     drift = session.execute(
         select(LedgerAccount.id, LedgerAccount.balance, posted.c.total)
         .outerjoin(posted, posted.c.account_id == LedgerAccount.id)
-        .where(LedgerAccount.balance != func.coalesce(posted.c.total, 0))
+        .where(
+            LedgerAccount.kind.not_in(SUMMED_ON_READ),
+            LedgerAccount.balance != func.coalesce(posted.c.total, 0),
+        )
     ).all()
     found += [f"account {aid} holds {bal} but its postings sum to {tot}" for aid, bal, tot in drift]
     negative = session.execute(
-        select(LedgerAccount.id, LedgerAccount.kind, LedgerAccount.balance).where(
-            LedgerAccount.balance < 0, LedgerAccount.may_go_negative.is_(False)
-        )
+        select(LedgerAccount.id, LedgerAccount.kind, func.coalesce(posted.c.total, 0))
+        .outerjoin(posted, posted.c.account_id == LedgerAccount.id)
+        .where(func.coalesce(posted.c.total, 0) < 0, LedgerAccount.may_go_negative.is_(False))
     ).all()
     found += [f"{kind} account {aid} is below zero: {bal}" for aid, kind, bal in negative]
     return found

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.ledger import service as ledger
-from catalog.ledger.models import AccountKind, LedgerAccount, LedgerTransaction
+from catalog.ledger.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
 from catalog.trade.machine import FINISHED
 from catalog.trade.models import Order, OrderStatus
 
@@ -50,7 +50,7 @@ def violations(session: Session) -> list[str]:
             kind in ("release", "partial_refund") for kind in settlements
         ):
             found.append(f"completed order {order.id} has no release")
-    total = session.scalar(select(func.coalesce(func.sum(LedgerAccount.balance), 0)))
+    total = session.scalar(select(func.coalesce(func.sum(LedgerPosting.amount), 0)))
     if total:
-        found.append(f"all balances together sum to {total}, not 0")
+        found.append(f"all postings together sum to {total}, not 0")
     return found

@@ -30,14 +30,16 @@ def sweep_due_orders(
     ).all()
     if not orders:
         return 0
-    # Refunds and releases of the whole batch share the platform's accounts: lock them all
-    # up front, in one order, so concurrent sweepers cannot deadlock on them.
-    ledger.lock_accounts(
-        session,
-        [ledger.GATEWAY, ledger.PLATFORM_FEES]
-        + [ledger.available(order.seller_id) for order in orders]
-        + [ledger.escrow(order.id) for order in orders],
-    )
+    # A release credits its seller's balance: lock those up front, in one order, so two
+    # sweepers whose batches share sellers cannot deadlock. The platform's accounts take
+    # no row lock (ledger.SUMMED_ON_READ), so a sweep never holds up anyone's payment.
+    releases = [
+        order
+        for order in orders
+        if (machine.deadline_for(order.status, settings) or ("", ""))[1] == "auto_complete"
+    ]
+    if releases:
+        ledger.lock_accounts(session, [ledger.available(order.seller_id) for order in releases])
     for order in orders:
         deadline = machine.deadline_for(order.status, settings)
         if deadline is None:  # a state without a timer kept a stale due_at; clear it
