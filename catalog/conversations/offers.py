@@ -5,6 +5,8 @@ other open offer on the good is then declined."""
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -22,6 +24,62 @@ from catalog.trade import service as trade
 from catalog.trade.models import Order
 from catalog.trade.settings import TradeSettings
 from catalog.users.models import User
+
+
+class Side(enum.StrEnum):
+    """Who may take a step on an open offer."""
+
+    PROPOSER = "proposer"  # whoever named the price
+    RECEIVER = "receiver"  # the other side
+    SELLER_ON_BUYERS_PRICE = "seller_on_buyers_price"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class OfferStep:
+    target: OfferStatus
+    taken_by: Side
+    refusal: str
+
+
+# The offer state machine, in the orders' style: every step leaves PENDING (the one open
+# state) for its target, taken by the side named; expiry comes from `due_at`, swept with
+# the orders' deadlines.
+OFFER_STEPS: dict[str, OfferStep] = {
+    "accept": OfferStep(OfferStatus.ACCEPTED, Side.RECEIVER, "the other side accepts your offer"),
+    "reject": OfferStep(OfferStatus.REJECTED, Side.RECEIVER, "withdraw your own offer instead"),
+    "counter": OfferStep(
+        OfferStatus.COUNTERED,
+        Side.SELLER_ON_BUYERS_PRICE,
+        "only the seller counters the buyer's offer",
+    ),
+    "withdraw": OfferStep(
+        OfferStatus.WITHDRAWN, Side.PROPOSER, "only who made an offer withdraws it"
+    ),
+    "expire": OfferStep(OfferStatus.EXPIRED, Side.SYSTEM, "offers expire by themselves"),
+    "decline": OfferStep(OfferStatus.DECLINED, Side.SYSTEM, "offers are declined by the platform"),
+}
+
+
+def _may_take(side: Side, offer: Offer, conversation: Conversation, user_id: int) -> bool:
+    if side is Side.PROPOSER:
+        return user_id == offer.proposed_by
+    if side is Side.RECEIVER:
+        return user_id != offer.proposed_by
+    if side is Side.SELLER_ON_BUYERS_PRICE:
+        return user_id == conversation.seller_id and offer.proposed_by == conversation.buyer_id
+    return False
+
+
+def _take(
+    session: Session, *, step: str, user: User, offer_id: int, now: datetime
+) -> tuple[Offer, Conversation, OfferStep]:
+    """The open offer, locked, if `user` may take `step` on it now; refused otherwise."""
+    offer, conversation = _open_offer_for(session, user=user, offer_id=offer_id, now=now)
+    rule = OFFER_STEPS[step]
+    if not _may_take(rule.taken_by, offer, conversation, user.id):
+        raise PermissionDenied(rule.refusal, code="not_your_step")
+    return offer, conversation, rule
 
 
 def make_offer(
@@ -70,12 +128,12 @@ def counter_offer(
     settings: TradeSettings,
 ) -> Offer:
     """The seller answers the buyer's offer with a price of their own."""
-    offer, conversation = _open_offer_for(session, user=seller, offer_id=offer_id, now=now)
-    if seller.id != conversation.seller_id or offer.proposed_by != conversation.buyer_id:
-        raise PermissionDenied("only the seller counters the buyer's offer", code="not_your_step")
+    offer, conversation, rule = _take(
+        session, step="counter", user=seller, offer_id=offer_id, now=now
+    )
     goods = _biddable_goods(session, conversation.goods_id)
     _check_price(goods, price, floor=False)
-    _close(session, conversation, offer, OfferStatus.COUNTERED, now, by=seller.id)
+    _close(session, conversation, offer, rule.target, now, by=seller.id)
     return _new_offer(
         session,
         conversation,
@@ -94,9 +152,7 @@ def accept_offer(
     buyer and an order opens at that price; the good's other open offers are declined.
     Two accepts at once, or an accept and a direct purchase, meet at the good's row lock:
     one wins, the other is told the good is no longer available."""
-    offer, conversation = _open_offer_for(session, user=user, offer_id=offer_id, now=now)
-    if user.id == offer.proposed_by:
-        raise PermissionDenied("the other side accepts your offer", code="not_your_step")
+    offer, conversation, rule = _take(session, step="accept", user=user, offer_id=offer_id, now=now)
     buyer = session.get_one(User, conversation.buyer_id)
     goods = goods_repository.get_goods(session, offer.goods_id)
     # A seller who lowered the price since the offer does not charge more than it.
@@ -110,7 +166,7 @@ def accept_offer(
         price=Fen(price),
         offer_id=offer.id,
     )
-    offer.status = OfferStatus.ACCEPTED
+    offer.status = rule.target
     offer.decided_at = now
     offer.order_id = order.id
     offer.due_at = None
@@ -139,19 +195,17 @@ def accept_offer(
 
 def reject_offer(session: Session, *, user: User, offer_id: int, now: datetime) -> Offer:
     """The side that did not propose the price turns it down."""
-    offer, conversation = _open_offer_for(session, user=user, offer_id=offer_id, now=now)
-    if user.id == offer.proposed_by:
-        raise PermissionDenied("withdraw your own offer instead", code="not_your_step")
-    _close(session, conversation, offer, OfferStatus.REJECTED, now, by=user.id)
+    offer, conversation, rule = _take(session, step="reject", user=user, offer_id=offer_id, now=now)
+    _close(session, conversation, offer, rule.target, now, by=user.id)
     return offer
 
 
 def withdraw_offer(session: Session, *, user: User, offer_id: int, now: datetime) -> Offer:
     """Whoever proposed a price takes it back while it is open."""
-    offer, conversation = _open_offer_for(session, user=user, offer_id=offer_id, now=now)
-    if user.id != offer.proposed_by:
-        raise PermissionDenied("only who made an offer withdraws it", code="not_your_step")
-    _close(session, conversation, offer, OfferStatus.WITHDRAWN, now, by=user.id)
+    offer, conversation, rule = _take(
+        session, step="withdraw", user=user, offer_id=offer_id, now=now
+    )
+    _close(session, conversation, offer, rule.target, now, by=user.id)
     return offer
 
 
@@ -166,7 +220,9 @@ def decline_open_offers(session: Session, *, goods_id: int, now: datetime, reaso
     )
     for offer in offers:
         conversation = session.get_one(Conversation, offer.conversation_id, with_for_update=True)
-        _close(session, conversation, offer, OfferStatus.DECLINED, now, by=None, note=reason)
+        _close(
+            session, conversation, offer, OFFER_STEPS["decline"].target, now, by=None, note=reason
+        )
     return len(offers)
 
 
@@ -182,7 +238,7 @@ def sweep_due_offers(session: Session, *, now: datetime, limit: int = 500) -> in
     ).all()
     for offer in offers:
         conversation = session.get_one(Conversation, offer.conversation_id, with_for_update=True)
-        _close(session, conversation, offer, OfferStatus.EXPIRED, now, by=None)
+        _close(session, conversation, offer, OFFER_STEPS["expire"].target, now, by=None)
     session.flush()
     return len(offers)
 
