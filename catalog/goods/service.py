@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from catalog.categories.service import category_for_goods
@@ -22,7 +24,7 @@ from catalog.goods.rules import (
     require_state,
 )
 from catalog.money import MAX_LISTING_PRICE, Fen
-from catalog.outbox.service import record_goods_change
+from catalog.outbox.service import record_goods_change, record_goods_changes
 from catalog.pagination import fetch_page
 from catalog.settings import get_settings
 from catalog.users.models import User
@@ -166,6 +168,22 @@ def release_from_order(session: Session, *, goods: Goods, relist: bool) -> None:
         return
     goods.status = GoodsStatus.LISTED if relist else GoodsStatus.WITHDRAWN
     _touch(session, goods, was_public=False, reason="relisted" if relist else "withdrawn")
+
+
+def relist_many(session: Session, *, goods_ids: list[int], now: datetime) -> int:
+    """Reserved goods whose orders ended unpaid go back on the market, in one statement
+    (the sweeper's batch); search hears of each through the outbox, as for one."""
+    if not goods_ids:
+        return 0
+    moved = session.execute(
+        update(Goods)
+        .where(Goods.id.in_(goods_ids), Goods.status == GoodsStatus.RESERVED)
+        .values(status=GoodsStatus.LISTED, version=Goods.version + 1, updated_at=now)
+        .returning(Goods.id, Goods.version)
+        .execution_options(synchronize_session=False)
+    ).all()
+    record_goods_changes(session, [(row.id, row.version) for row in moved], reason="relisted")
+    return len(moved)
 
 
 def mark_sold(session: Session, *, goods: Goods) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from catalog.live import announce
@@ -49,6 +49,36 @@ def notify(
         },
     )
     return notice
+
+
+def notify_many(
+    session: Session, *, notices: list[tuple[int, str, str, int | None]], now: datetime
+) -> None:
+    """Many notices in one INSERT (user id, kind, text, order id): a sweeper's batch."""
+    if not notices:
+        return
+    rows = [
+        {"user_id": user, "kind": kind, "text": text[:200], "order_id": order, "created_at": now}
+        for user, kind, text, order in notices
+    ]
+    ids = session.scalars(
+        insert(Notification).returning(Notification.id, sort_by_parameter_order=True), rows
+    ).all()
+    for notice_id, (user, kind, text, order) in zip(ids, notices, strict=True):
+        announce(
+            session,
+            user_ids=[user],
+            event={
+                "type": "notification",
+                "id": notice_id,
+                "kind": kind,
+                "text": text[:200],
+                "conversation_id": None,
+                "offer_id": None,
+                "order_id": order,
+                "created_at": now.isoformat(),
+            },
+        )
 
 
 def notifications_of(
