@@ -13,16 +13,13 @@ from api.schemas.goods import (
     PhotoOut,
     SellerOut,
 )
-from catalog.errors import PayloadTooLarge
+from api.uploads import read_upload
 from catalog.goods import photos
 from catalog.goods import service as goods_service
 from catalog.settings import get_settings
 from catalog.trade import service as trade_service
 
 router = APIRouter(prefix="/goods", tags=["goods"])
-
-# Multipart framing around a photo: a request this much over the photo limit is refused unread.
-_MULTIPART_SLACK = 64 * 1024
 
 
 def _view(session: DbSession, user: OptionalUser, goods_id: int) -> GoodsOut:
@@ -80,11 +77,7 @@ def add_photo(
     user: Writer,
 ) -> PhotoOut:
     """Upload a photo (the first is the main photo). Metadata such as GPS is stripped."""
-    limit = get_settings().photo_max_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
-        raise PayloadTooLarge(f"a photo may be at most {limit} bytes", code="photo_too_large")
-    data = file.file.read(limit + 1)
+    data = read_upload(request, file, limit=get_settings().photo_max_bytes, what="photo")
     photo = photos.add_photo(session, actor=user, goods_id=goods_id, data=data, store=store)
     return PhotoOut.of(photo)
 

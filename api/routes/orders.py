@@ -31,8 +31,9 @@ from api.schemas.orders import (
     TrackingEventOut,
     TrackingOut,
 )
+from api.uploads import read_upload
 from catalog.buying import buy_now
-from catalog.errors import Conflict, NotFound, PayloadTooLarge
+from catalog.errors import Conflict, NotFound
 from catalog.trade import payments
 from catalog.trade import service as trade
 from catalog.trade.logistics import LogisticsProvider
@@ -40,8 +41,6 @@ from catalog.trade.models import Actor, OrderStatus
 from catalog.users.models import User
 
 router = APIRouter(prefix="/orders", tags=["orders"])
-# Multipart framing around a video: a request this much over the limit is refused unread.
-_MULTIPART_SLACK = 64 * 1024
 
 
 def _view(session: DbSession, user: User, order_id: int) -> OrderOut:
@@ -178,11 +177,7 @@ def upload_video(
 ) -> OrderOut:
     """The seller's video of the item (within 24 h of payment); the buyer then has 3 h to
     confirm it. The type is decided by the content; size and duration are limited."""
-    limit = settings.video_max_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
-        raise PayloadTooLarge(f"a video may be at most {limit} bytes", code="video_too_large")
-    data = file.file.read(limit + 1)
+    data = read_upload(request, file, limit=settings.video_max_bytes, what="video")
     trade.upload_video(
         session, seller=user, order_id=order_id, data=data, store=store, now=now, settings=settings
     )
