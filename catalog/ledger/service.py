@@ -112,12 +112,6 @@ def lock_accounts(session: Session, accounts: Sequence[Account]) -> None:
     )
 
 
-def is_posted(session: Session, key: str) -> bool:
-    return (
-        session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.key == key)) is not None
-    )
-
-
 def account_ids(session: Session, accounts: Sequence[Account]) -> dict[Account, int]:
     """The ids of `accounts`, opening the ones that do not exist yet (safely under races)."""
     wanted = sorted(set(accounts))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 
@@ -38,9 +37,6 @@ class TradeSettings(BaseSettings):
     sandbox_secret: str = ""
     # Where the sandbox gateway delivers notifications; unset: this server's own webhook.
     sandbox_notify_url: str = ""
-
-    def deadline(self, hours: float) -> timedelta:
-        return timedelta(hours=hours)
 
 
 @lru_cache(maxsize=1)
