@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import case, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -97,6 +98,79 @@ def post(
         ],
     )
     return transaction
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One balanced transaction to post among many (post_many)."""
+
+    key: str
+    kind: str
+    lines: tuple[tuple[Account, int], ...]
+    order_id: int | None = None
+
+
+def post_many(session: Session, entries: Sequence[Entry], *, now: datetime) -> None:
+    """Many balanced transactions in a few statements (a sweeper's batch of refunds), with
+    the same rules as `post`: each sums to zero, each key posts once, and no account that
+    may not go negative does. The accounts are locked in id order, then checked."""
+    if not entries:
+        return
+    for entry in entries:
+        if sum(amount for _, amount in entry.lines) != 0:
+            raise ValueError(f"unbalanced ledger transaction {entry.key}: {entry.lines}")
+    ids = account_ids(session, [account for entry in entries for account, _ in entry.lines])
+    deltas: dict[int, int] = {}
+    for entry in entries:
+        for account, amount in entry.lines:
+            if account.kind not in SUMMED_ON_READ:
+                deltas[ids[account]] = deltas.get(ids[account], 0) + amount
+    if deltas:
+        held = session.execute(
+            select(
+                LedgerAccount.id,
+                LedgerAccount.kind,
+                LedgerAccount.balance,
+                LedgerAccount.may_go_negative,
+            )
+            .where(LedgerAccount.id.in_(deltas))
+            .order_by(LedgerAccount.id)
+            .with_for_update()
+        ).all()
+        for account_id, kind, held_balance, may_go_negative in held:
+            if not may_go_negative and held_balance + deltas[account_id] < 0:
+                raise InsufficientFunds(
+                    "not enough money in the account for this", account=str(kind)
+                )
+        session.execute(
+            update(LedgerAccount)
+            .where(LedgerAccount.id.in_(deltas))
+            .values(balance=LedgerAccount.balance + case(deltas, value=LedgerAccount.id, else_=0))
+            .execution_options(synchronize_session=False)
+        )
+    transaction_ids = session.scalars(
+        insert(LedgerTransaction).returning(LedgerTransaction.id, sort_by_parameter_order=True),
+        [
+            {
+                "key": entry.key,
+                "kind": entry.kind,
+                "order_id": entry.order_id,
+                "withdrawal_id": None,
+                "memo": "",
+                "created_at": now,
+            }
+            for entry in entries
+        ],
+    ).all()
+    session.execute(
+        insert(LedgerPosting),
+        [
+            {"transaction_id": transaction_id, "account_id": ids[account], "amount": amount}
+            for transaction_id, entry in zip(transaction_ids, entries, strict=True)
+            for account, amount in entry.lines
+            if amount != 0
+        ],
+    )
 
 
 def lock_accounts(session: Session, accounts: Sequence[Account]) -> None:

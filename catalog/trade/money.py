@@ -29,6 +29,16 @@ def take_payment(session: Session, order: Order) -> None:
     )
 
 
+def refund_entry(order: Order) -> ledger.Entry:
+    """The whole price back to the buyer, as one entry of a batch (ledger.post_many)."""
+    return ledger.Entry(
+        key=settlement_key(order.id),
+        kind="refund",
+        order_id=order.id,
+        lines=((ledger.escrow(order.id), -order.price), (ledger.GATEWAY, order.price)),
+    )
+
+
 def refund(session: Session, order: Order) -> None:
     """The whole price back to the buyer."""
     ledger.post(
