@@ -14,6 +14,7 @@ from catalog.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from catalog.goods import repository as goods_repository
 from catalog.goods import service as goods_service
 from catalog.goods.models import GoodsStatus
+from catalog.goods.rules import VIEWABLE_STATES
 from catalog.media.after_transaction import after_rollback
 from catalog.media.store import MediaStore
 from catalog.media.videos import inspect_video
@@ -51,7 +52,9 @@ _TRACKING_NUMBER = re.compile(r"[A-Za-z0-9]{8,30}")
 
 
 def current_commission_bp(session: Session, settings: TradeSettings) -> int:
-    latest = session.scalar(select(CommissionRate.rate_bp).order_by(CommissionRate.id.desc()))
+    latest = session.scalar(
+        select(CommissionRate.rate_bp).order_by(CommissionRate.id.desc()).limit(1)
+    )
     return settings.default_commission_bp if latest is None else latest
 
 
@@ -82,11 +85,7 @@ def place_order(
     """Order listed goods at their price (or at an agreed `price` from an accepted offer):
     the goods are reserved for this buyer until the order is paid or expires."""
     goods = goods_repository.get_goods(session, goods_id, for_update=True)
-    if goods is None or goods.status not in {
-        GoodsStatus.LISTED,
-        GoodsStatus.RESERVED,
-        GoodsStatus.SOLD,
-    }:
+    if goods is None or goods.status not in VIEWABLE_STATES:
         raise NotFound("no such goods", code="goods_not_found")
     if goods.seller_id == buyer.id:
         raise Conflict("you cannot buy your own goods", code="own_goods")
