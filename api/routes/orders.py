@@ -148,18 +148,8 @@ def cancel_order(
 ) -> OrderOut:
     """Cancel: either side before payment; the seller also after payment and before the
     video (the buyer is refunded in full). The goods go back on the market."""
-    order, role = trade.order_for(session, user=user, order_id=order_id)
-    action = (
-        "seller_cancel" if role is Actor.SELLER and order.status is OrderStatus.PAID else "cancel"
-    )
-    trade.act(
-        session,
-        user=user,
-        order_id=order_id,
-        action=action,
-        now=now,
-        settings=settings,
-        note=body.reason,
+    trade.cancel(
+        session, user=user, order_id=order_id, now=now, settings=settings, note=body.reason
     )
     return _view(session, user, order_id)
 

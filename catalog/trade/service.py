@@ -209,8 +209,6 @@ def list_orders(
 
 # What a buyer or seller may ask for by name; the machine decides whether it is their step.
 PARTY_ACTIONS = {
-    "cancel",
-    "seller_cancel",
     "confirm_video",
     "mark_complete",
     "confirm_receipt",
@@ -231,6 +229,25 @@ def act(
     assert action in PARTY_ACTIONS, action
     order, role = _party_order(session, user=user, order_id=order_id, now=now)
     machine.apply(session, order, action, Step(now, role, user.id, note), settings=settings)
+    session.flush()
+    return order
+
+
+def cancel(
+    session: Session,
+    *,
+    user: User,
+    order_id: int,
+    now: datetime,
+    settings: TradeSettings,
+    note: str = "",
+) -> Order:
+    """Either side before payment; the seller also after payment, before the video (the
+    buyer is refunded in full). Which transition it is, is decided under the row lock."""
+    order, role = _party_order(session, user=user, order_id=order_id, now=now)
+    paid = role is Actor.SELLER and order.status is OrderStatus.PAID
+    name = "seller_cancel" if paid else "cancel"
+    machine.apply(session, order, name, Step(now, role, user.id, note), settings=settings)
     session.flush()
     return order
 

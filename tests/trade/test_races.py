@@ -284,6 +284,10 @@ def test_fifty_hands_on_one_order_at_its_deadline_move_it_once_from_shipped(
                         now=before,
                         settings=SETTINGS,
                     )
+                elif action == "cancel":
+                    trade.cancel(
+                        session, user=user, order_id=deal.order_id, now=before, settings=SETTINGS
+                    )
                 else:
                     trade.act(
                         session,

@@ -215,14 +215,26 @@ class Trading(RuleBasedStateMachine):
         )
 
     def _act(self, order_id: int, party: Party, action: str) -> None:
+        # Cancelling is one request for either side; the service picks the transition.
+        step = trade.cancel if action in ("cancel", "seller_cancel") else None
         self._attempt(
-            lambda session: trade.act(
-                session,
-                user=self._party(session, order_id, party),
-                order_id=order_id,
-                action=action,
-                now=self.now,
-                settings=self.settings,
+            lambda session: (
+                step(
+                    session,
+                    user=self._party(session, order_id, party),
+                    order_id=order_id,
+                    now=self.now,
+                    settings=self.settings,
+                )
+                if step is not None
+                else trade.act(
+                    session,
+                    user=self._party(session, order_id, party),
+                    order_id=order_id,
+                    action=action,
+                    now=self.now,
+                    settings=self.settings,
+                )
             )
         )
 
