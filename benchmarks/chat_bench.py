@@ -58,7 +58,7 @@ from urllib.parse import urlencode
 import httpx2
 import redis
 from cryptography.fernet import Fernet
-from measure import api_server, elapsed, percentile, say
+from measure import api_server, elapsed, load_averages, machine, percentile, say
 from sqlalchemy import create_engine, func, insert, make_url, select, text
 from sqlalchemy.engine import URL
 from websockets.asyncio.client import connect
@@ -673,12 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = make_url(args.postgres)
     database_url = url.render_as_string(hide_password=False)
     report: dict[str, Any] = {
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "python": sys.version.split()[0],
-            # Other work on the machine skews every figure; this says how busy it was.
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": machine(),
         "args": {
             "pairs": args.pairs,
             "rates": rates,
@@ -735,7 +730,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"id), duplicated {row['duplicated']}"
                     )
     report["targets_met"] = targets_met(report["runs"])
-    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["machine"]["load_average_at_end"] = load_averages()
     report["seconds_total"] = round(elapsed(), 1)
     print(json.dumps(report, ensure_ascii=False, indent=2))
     print(human_table(report), file=sys.stderr)

@@ -49,7 +49,7 @@ from typing import Any, cast
 import httpx2
 import psycopg2
 import redis
-from measure import PROJECT_ROOT, api_server, elapsed, percentile, say
+from measure import PROJECT_ROOT, api_server, elapsed, load_averages, machine, percentile, say
 from sqlalchemy import Engine, create_engine, event, func, make_url, select, text
 from sqlalchemy.engine import URL
 
@@ -985,12 +985,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     url = make_url(args.postgres)
     report: dict[str, Any] = {
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "python": sys.version.split()[0],
-            # Other work on the machine skews every figure; this says how busy it was.
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": machine(),
         "args": {
             "goods": args.goods,
             "events": args.events,
@@ -1007,7 +1002,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = Path(folder)
         templates = services_run(url, root / "services", args, report)
         embedded_run(root / "embedded", args, templates, report)
-    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["machine"]["load_average_at_end"] = load_averages()
     report["targets_met"] = targets_met(report, args.goods)
     report["seconds_total"] = round(elapsed(), 1)
     print(json.dumps(report, ensure_ascii=False, indent=2))

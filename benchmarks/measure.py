@@ -1,8 +1,10 @@
-"""What every benchmark script needs: progress lines, percentiles, a free local port."""
+"""What every benchmark script needs: progress lines, percentiles, a free local port, and
+how busy the machine was."""
 
 from __future__ import annotations
 
 import math
+import os
 import socket
 import subprocess
 import sys
@@ -26,6 +28,21 @@ def elapsed() -> float:
 def say(message: str) -> None:
     """A progress line on stderr (stdout carries the JSON report)."""
     print(f"[{elapsed():7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def load_averages() -> list[float]:
+    """The 1-, 5- and 15-minute load averages: other work sharing the cores shows here."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def machine() -> dict[str, object]:
+    """The machine a report's figures come from, and how busy it was at the start."""
+    return {
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        # Other work on the machine skews every figure; this says how busy it was.
+        "load_average_at_start": load_averages(),
+    }
 
 
 def percentile(values: Sequence[float], share: float) -> float:

@@ -63,7 +63,7 @@ from typing import Any, Literal
 from unittest import mock
 
 import av
-from measure import percentile, say
+from measure import load_averages, percentile, say
 from sqlalchemy import Engine, create_engine, event, func, insert, make_url, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,7 +110,7 @@ KINDS: tuple[DueKind, ...] = ("unpaid", "paid")
 
 def load_average() -> float:
     """The machine's 1-minute load average: other work sharing the cores shows here."""
-    return round(os.getloadavg()[0], 2)
+    return load_averages()[0]
 
 
 # -- stores --------------------------------------------------------------------------------
