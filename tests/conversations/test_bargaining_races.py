@@ -20,7 +20,6 @@ from catalog.conversations import offers
 from catalog.conversations import service as conversations
 from catalog.conversations.models import Conversation, Message, Offer, OfferStatus
 from catalog.db import make_engine, make_session_factory, unit_of_work
-from catalog.errors import CatalogError
 from catalog.goods.models import Goods, GoodsStatus
 from catalog.notifications.models import Notification
 from catalog.outbox.models import OutboxEvent
@@ -28,6 +27,7 @@ from catalog.trade.models import Order, OrderTransition
 from catalog.trade.settings import TradeSettings
 from catalog.users.models import User
 from tests.factories import make_user
+from tests.races import race
 from tests.trade.test_webhooks import listed_goods_rows
 
 pytestmark = pytest.mark.postgres
@@ -111,36 +111,6 @@ def _offers_on_one_good(factory: sessionmaker[Session], *, buyers: int) -> Barga
         return Bargain(goods_id, seller.id, buyer_ids, offer_ids)
 
 
-def _race(calls: list[Callable[[], str]]) -> tuple[list[str], list[BaseException]]:
-    """Run every call on its own thread, released together; their outcomes (a refusal's
-    code for CatalogError) and anything else they raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    unexpected: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(call: Callable[[], str]) -> None:
-        barrier.wait()
-        try:
-            outcome = call()
-        except CatalogError as error:
-            outcome = error.code
-        except BaseException as error:  # anything but a refusal is a failure, asserted on
-            with lock:
-                unexpected.append(error)
-            return
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racing call hung"
-    return outcomes, unexpected
-
-
 def _accept(factory: sessionmaker[Session], *, user_id: int, offer_id: int) -> Callable[[], str]:
     def call() -> str:
         with unit_of_work(factory) as session:
@@ -186,7 +156,7 @@ def test_seller_accepting_two_buyers_offers_at_once_makes_exactly_one_order(
 ) -> None:
     for _ in range(ROUNDS):
         bargain = _offers_on_one_good(committed, buyers=2)
-        outcomes, unexpected = _race(
+        outcomes, unexpected = race(
             [
                 _accept(committed, user_id=bargain.seller_id, offer_id=offer_id)
                 for offer_id in bargain.offer_ids
@@ -211,7 +181,7 @@ def test_an_accept_racing_a_direct_purchase_makes_exactly_one_order(
         bargain = _offers_on_one_good(committed, buyers=1)
         with unit_of_work(committed) as session:
             shopper = _user(session).id
-        outcomes, unexpected = _race(
+        outcomes, unexpected = race(
             [
                 _accept(committed, user_id=bargain.seller_id, offer_id=bargain.offer_ids[0]),
                 _buy(committed, buyer_id=shopper, goods_id=bargain.goods_id),
@@ -252,7 +222,7 @@ def test_ten_concurrent_opens_by_one_buyer_make_one_conversation(
             opened.append(found)
         return "ok"
 
-    outcomes, unexpected = _race([open_one for _ in range(OPENERS)])
+    outcomes, unexpected = race([open_one for _ in range(OPENERS)])
 
     assert unexpected == []
     assert outcomes == ["ok"] * OPENERS

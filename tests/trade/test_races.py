@@ -19,7 +19,6 @@ from sqlalchemy import Engine, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.db import make_engine, make_session_factory, unit_of_work
-from catalog.errors import CatalogError
 from catalog.goods.models import Goods, GoodsStatus
 from catalog.ledger import service as ledger
 from catalog.ledger.models import (
@@ -53,6 +52,7 @@ from catalog.wallet import service as wallet
 from catalog.wallet.models import PayoutAccount, PayoutKind, Withdrawal
 from tests.catalog.test_videos import mp4_video
 from tests.factories import make_user
+from tests.races import race
 from tests.trade.test_webhooks import listed_goods_rows
 
 pytestmark = pytest.mark.postgres
@@ -217,36 +217,6 @@ def _shipped(factory: sessionmaker[Session], store: MediaStore, *, start: dateti
     return deal
 
 
-def _race(calls: list[Callable[[], str]]) -> tuple[list[str], list[BaseException]]:
-    """Run every call on its own thread, released together; their outcomes (a refusal's
-    code for CatalogError) and anything else they raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    unexpected: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(call: Callable[[], str]) -> None:
-        barrier.wait()
-        try:
-            outcome = call()
-        except CatalogError as error:
-            outcome = error.code
-        except BaseException as error:  # anything but a refusal is a failure, asserted on
-            with lock:
-                unexpected.append(error)
-            return
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racing call hung"
-    return outcomes, unexpected
-
-
 def _escrow(session: Session, order_id: int) -> int:
     return ledger.balance(session, ledger.escrow(order_id))
 
@@ -313,7 +283,7 @@ def test_fifty_hands_on_one_order_at_its_deadline_move_it_once_from_shipped(
         sweeper,
         party(deal.buyer_id, "cancel"),
     ]
-    outcomes, unexpected = _race([hands[index % len(hands)] for index in range(HANDS)])
+    outcomes, unexpected = race([hands[index % len(hands)] for index in range(HANDS)])
 
     assert unexpected == []
     assert len(outcomes) == HANDS
@@ -411,7 +381,7 @@ def test_twenty_withdrawals_racing_for_ten_withdrawals_worth_reserve_exactly_ten
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        outcomes, unexpected = _race([withdraw] * WITHDRAWALS)
+        outcomes, unexpected = race([withdraw] * WITHDRAWALS)
     finally:
         done.set()
         watcher.join(timeout=30)
@@ -446,7 +416,7 @@ def test_one_payment_told_ten_times_at_once_is_applied_once(
                 settings=SETTINGS,
             )
 
-    outcomes, unexpected = _race([tell] * TELLINGS)
+    outcomes, unexpected = race([tell] * TELLINGS)
 
     assert unexpected == []
     assert Counter(outcomes) == {"applied": 1, "duplicate": TELLINGS - 1}
@@ -483,7 +453,7 @@ def test_sweeper_racing_a_late_payment_either_expires_and_returns_it_or_keeps_it
                     session, notification=told, now=when, settings=SETTINGS
                 )
 
-        outcomes, unexpected = _race([sweep, tell])
+        outcomes, unexpected = race([sweep, tell])
 
         assert unexpected == []
         assert sorted(outcomes) in (["applied", "swept"], ["returned", "swept"])
