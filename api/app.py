@@ -40,6 +40,7 @@ from api.routes import (
     wallet,
 )
 from api.settings import ApiSettings, get_api_settings
+from api.web import install_web_client
 from catalog.clock import utcnow
 from catalog.db import make_engine, make_session_factory
 from catalog.media.store import MediaStore
@@ -176,5 +177,6 @@ def create_app(
     v1.include_router(feed.similar_router)
     app.include_router(v1)
     app.mount("/media", StaticFiles(directory=media_root), name="media")
+    install_web_client(app)
     install_error_handlers(app)
     return app
