@@ -28,13 +28,19 @@ from api.schemas.orders import (
     ResolveDisputeIn,
     TradeHealthOut,
 )
-from api.schemas.wallet import PayOutIn, RejectWithdrawalIn, WithdrawalOut
+from api.schemas.wallet import (
+    PayoutAccountOut,
+    PayOutIn,
+    RejectWithdrawalIn,
+    StaffWithdrawalOut,
+    WithdrawalOut,
+)
 from catalog.pagination import fetch_page
 from catalog.trade import invariants, repository
 from catalog.trade import service as trade
 from catalog.trade.models import OrderStatus
 from catalog.wallet import service as wallet
-from catalog.wallet.models import WithdrawalStatus
+from catalog.wallet.models import PayoutAccount, WithdrawalStatus
 
 router = APIRouter(prefix="/admin", tags=["admin: trade"])
 
@@ -110,12 +116,29 @@ def all_withdrawals(
     _operator: PayoutOperator,
     paging: Pagination,
     status: WithdrawalStatus | None = WithdrawalStatus.REQUESTED,
-) -> Page[WithdrawalOut]:
-    """Withdrawals to pay out (by default those still requested), oldest first."""
+) -> Page[StaffWithdrawalOut]:
+    """Withdrawals to pay out (by default those still requested), oldest first, each with
+    the payout account (number masked) the operator transfers to."""
     items, total = wallet.all_withdrawals(
         session, status=status, page=paging.page, page_size=paging.page_size
     )
-    return paging.answer([WithdrawalOut.of(item) for item in items], total)
+    accounts = {
+        item.payout_account_id: session.get(PayoutAccount, item.payout_account_id) for item in items
+    }
+    return paging.answer(
+        [
+            StaffWithdrawalOut(
+                **WithdrawalOut.of(item).model_dump(),
+                payout_account=_account_out(accounts[item.payout_account_id]),
+            )
+            for item in items
+        ],
+        total,
+    )
+
+
+def _account_out(account: PayoutAccount | None) -> PayoutAccountOut | None:
+    return PayoutAccountOut.of(account) if account is not None else None
 
 
 @router.post("/withdrawals/{withdrawal_id}/pay")

@@ -81,3 +81,11 @@ class PayOutIn(Input):
 
 class RejectWithdrawalIn(Input):
     reason: Annotated[str, StringConstraints(min_length=2, max_length=500)]
+
+
+class StaffWithdrawalOut(WithdrawalOut):
+    """A withdrawal as operators see it: with the account to pay, its number masked."""
+
+    payout_account: PayoutAccountOut | None = Field(
+        default=None, description="where the money goes (number masked)"
+    )
