@@ -71,14 +71,14 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
     seller_email, seller_password, seller_token = live_server.register("小卖")
     goods_id = _listed_goods(live_server, seller_token, "九成新机械键盘 青轴", 10000)
     shopper_token = live_server.tokens[shopper_email]
-    conversation = live_server.call(
-        "POST", f"/goods/{goods_id}/conversations", token=shopper_token
-    )
+    conversation = live_server.call("POST", f"/goods/{goods_id}/conversations", token=shopper_token)
 
     buyer, seller = phone, second_phone
     sign_in(seller, live_server, seller_email, seller_password, path="/#/messages")
     seller.get_by_role("list", name="聊天列表").get_by_text("暂无消息").wait_for()
-    sign_in(buyer, live_server, shopper_email, shopper_password, path=f"/#/chat/{conversation['id']}")
+    sign_in(
+        buyer, live_server, shopper_email, shopper_password, path=f"/#/chat/{conversation['id']}"
+    )
     buyer.get_by_role("link", name=re.compile("九成新机械键盘")).wait_for()
 
     # The shopper writes; the seller's list shows it live, with unread counts.
@@ -117,7 +117,9 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
 
     # Paying through the sandbox cashier; the gateway's notice turns it paid.
     buyer.get_by_role("button", name="去付款 ¥90").click()
-    buyer.get_by_role("dialog", name=re.compile("模拟支付")).get_by_role("button", name="确定").click()
+    buyer.get_by_role("dialog", name=re.compile("模拟支付")).get_by_role(
+        "button", name="确定"
+    ).click()
     status = buyer.get_by_role("region", name="订单状态")
     status.get_by_text("已付款", exact=True).wait_for()
     order_id = int(re.search(r"#/orders/(\d+)", buyer.url).group(1))  # type: ignore[union-attr]
@@ -128,6 +130,10 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
     card.get_by_text("请上传宝贝视频").wait_for()
     screenshot(seller, "h5-orders")
     card.click()
+    seller.get_by_label("选择宝贝视频").set_input_files(
+        {"name": "short.mp4", "mimeType": "video/mp4", "buffer": mp4_video(seconds=1)}
+    )
+    seller.get_by_text("上传失败：视频太短（至少3秒）").wait_for()
     seller.get_by_label("选择宝贝视频").set_input_files(
         {"name": "item.mp4", "mimeType": "video/mp4", "buffer": mp4_video(seconds=4)}
     )
@@ -142,7 +148,9 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
     # The seller ships.
     seller.reload()
     seller.get_by_role("button", name="去发货").click()
-    _answer_dialog(seller, "填写发货信息", {"快递公司": "SF", "快递单号": "SF1234567890"}, "确认发货")
+    _answer_dialog(
+        seller, "填写发货信息", {"快递公司": "SF", "快递单号": "SF1234567890"}, "确认发货"
+    )
     seller.get_by_role("region", name="订单状态").get_by_text("已发货").wait_for()
 
     # The buyer tracks the parcel and confirms receipt.
@@ -189,3 +197,5 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
     stranger_email, stranger_password, _ = live_server.register("路人")
     sign_in(buyer, live_server, stranger_email, stranger_password, path=f"/#/orders/{order_id}")
     buyer.get_by_text("订单不存在，或你不是该订单的买家或卖家").wait_for()
+    buyer.goto(f"{live_server.url}/#/chat/{conversation['id']}")
+    buyer.get_by_text("会话不存在或无权查看").wait_for()

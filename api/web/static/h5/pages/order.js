@@ -4,9 +4,9 @@
 // dispute, rate, cancel).
 
 import { api, auth, newIdempotencyKey } from "../../shared/api.js";
-import { clear, confirmDialog, dateTime, emptyState, h, loading, promptDialog, showError, timeLeft, toast, yuan } from "../../shared/dom.js";
+import { clear, confirmDialog, dateTime, emptyState, h, loading, promptDialog, timeLeft, toast, yuan } from "../../shared/dom.js";
 import { setTitle } from "../app.js";
-import { goodsByIds, goodsThumb } from "./chat.js";
+import { goodsByIds, goodsThumb, tradeError } from "./chat.js";
 
 export const STATUS = {
   awaiting_payment: "待付款",
@@ -85,16 +85,8 @@ const CARRIERS = [
   ["DBL", "德邦快递"],
 ];
 
-const ERRORS = {
-  order_not_found: "订单不存在，或你不是该订单的买家或卖家",
-  invalid_order_state: "订单状态已变化，请刷新后重试",
-  not_your_step: "这一步不由你操作",
-  deadline_passed: "已超过操作期限",
-  payload_too_large: "视频太大，请压缩后再上传",
-};
-
 function say(error) {
-  return ERRORS[error?.code] || error?.serverMessage || error?.message || "出错了，请稍后再试";
+  return tradeError(error);
 }
 
 /** Upload with progress (fetch cannot report it); resolves to the order or rejects with {code, message}. */
