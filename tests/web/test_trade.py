@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from typing import Any
 
 import pytest
@@ -199,3 +200,31 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
     buyer.get_by_text("订单不存在，或你不是该订单的买家或卖家").wait_for()
     buyer.goto(f"{live_server.url}/#/chat/{conversation['id']}")
     buyer.get_by_text("会话不存在或无权查看").wait_for()
+
+
+def test_the_message_rate_limit_is_said_in_the_chat(phone: Any, live_server: LiveServer) -> None:
+    shopper_email, shopper_password, shopper_token = live_server.register("话多的买家")
+    _, _, seller_token = live_server.register("卖家")
+    goods_id = _listed_goods(live_server, seller_token, "闲置台灯 暖光", 3000)
+    conversation = live_server.call("POST", f"/goods/{goods_id}/conversations", token=shopper_token)
+    sign_in(
+        phone, live_server, shopper_email, shopper_password, path=f"/#/chat/{conversation['id']}"
+    )
+    phone.get_by_label("输入消息").wait_for()
+    # The limit counts per calendar minute: start well inside one, then use it up.
+    if time.time() % 60 > 45:
+        time.sleep(61 - time.time() % 60)
+    with live_server.http(shopper_token) as http:
+        for number in range(1, 62):
+            answer = http.post(
+                f"/api/v1/conversations/{conversation['id']}/messages",
+                json={"text": f"第{number}条"},
+            )
+            if answer.status_code == 429:
+                break
+    assert answer.status_code == 429, answer.text
+    phone.get_by_text(f"第{number - 1}条", exact=True).wait_for()
+    phone.get_by_label("输入消息").fill("还有一条")
+    phone.get_by_role("button", name="发送").click()
+    phone.get_by_role("alert").filter(has_text="发送太频繁").wait_for()
+    assert phone.get_by_label("输入消息").input_value() == "还有一条"
