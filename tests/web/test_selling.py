@@ -1,0 +1,283 @@
+"""Selling and the 我的 tab in a real browser: publishing with photos, my goods through
+review, the me page, real-name verification, and the wallet down to a withdrawal."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.catalog.test_videos import mp4_video
+from tests.web.conftest import LiveServer, screenshot, sign_in
+
+pytestmark = pytest.mark.browser
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_number(first17: str = "11010119900307123") -> str:
+    """A well-formed resident ID number (GB 11643-1999 check digit)."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
+def jpeg(path: Path, colour: tuple[int, int, int]) -> Path:
+    Image.new("RGB", (320, 240), colour).save(path, "JPEG", quality=80)
+    return path
+
+
+def jpeg_bytes(colour: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def leaf_category(server: LiveServer) -> tuple[str, str, int]:
+    """(parent name, child name, child id) of the first top-level category with children."""
+    tree = server.call("GET", "/categories")
+    parent = next(item for item in tree["items"] if item["children"])
+    child = parent["children"][0]
+    return parent["name"], child["name"], child["id"]
+
+
+def goods_via_api(server: LiveServer, token: str, *, title: str, price: int) -> int:
+    """Goods submitted for review through the API (the publish form is tested on its own)."""
+    _parent, _child, category_id = leaf_category(server)
+    goods = server.call(
+        "POST",
+        "/goods",
+        token=token,
+        json={
+            "category_id": category_id,
+            "title": title,
+            "price": price,
+            "condition": "95新",
+            "city": "杭州",
+        },
+    )
+    server.call(
+        "POST",
+        f"/goods/{goods['id']}/photos",
+        token=token,
+        files={"file": ("a.jpg", jpeg_bytes((200, 80, 40)), "image/jpeg")},
+    )
+    server.call("POST", f"/goods/{goods['id']}/submit", token=token)
+    return int(goods["id"])
+
+
+def completed_sale(server: LiveServer, seller_token: str, *, price: int) -> int:
+    """A sale through escrow to the end: listed, bought, paid, filmed, shipped, received."""
+    reviewer = server.login("reviewer@example.com")
+    goods_id = goods_via_api(server, seller_token, title="自用机械键盘 青轴", price=price)
+    server.call("POST", f"/admin/goods/{goods_id}/approve", token=reviewer)
+    _email, _password, buyer = server.register("买家小王")
+    order = server.call("POST", "/orders", token=buyer, json={"goods_id": goods_id})
+    payment = server.call("POST", f"/orders/{order['id']}/pay", token=buyer)
+    with server.http() as http:
+        assert http.post(payment["pay_url"]).status_code == 200
+    deadline = time.monotonic() + 15
+    while server.call("GET", f"/orders/{order['id']}", token=buyer)["status"] != "paid":
+        assert time.monotonic() < deadline, "the sandbox payment never arrived"
+        time.sleep(0.2)
+    video = ("item.mp4", mp4_video(seconds=4), "video/mp4")
+    server.call("POST", f"/orders/{order['id']}/video", token=seller_token, files={"file": video})
+    server.call("POST", f"/orders/{order['id']}/confirm-video", token=buyer)
+    shipment = {"carrier": "SF", "tracking_number": "SF1234567890"}
+    server.call("POST", f"/orders/{order['id']}/ship", token=seller_token, json=shipment)
+    server.call("POST", f"/orders/{order['id']}/confirm-receipt", token=buyer)
+    return int(order["id"])
+
+
+def test_a_new_seller_publishes_goods_with_photos_through_review(
+    phone: Any, live_server: LiveServer, tmp_path: Path
+) -> None:
+    email, password, token = live_server.register("新卖家")
+    parent, child, _category_id = leaf_category(live_server)
+    sign_in(phone, live_server, email, password, path="/#/publish")
+
+    # Publishing an empty form says what is missing, next to each field.
+    phone.get_by_role("button", name="发布").click()
+    expect(phone.get_by_text("请选择分类")).to_be_visible()
+    expect(phone.get_by_text("标题至少 2 个字")).to_be_visible()
+
+    phone.get_by_label("一级分类").select_option(label=parent)
+    phone.get_by_label("二级分类").select_option(label=child)
+    phone.get_by_label("标题").fill("九成新 Kindle Paperwhite 5")
+    phone.get_by_label("描述").fill("去年双十一买的，屏幕无划痕，送保护套。")
+    phone.get_by_label("价格（元）").fill("368.5")
+    phone.get_by_label("原价（元）").fill("999")
+    phone.get_by_label("成色").select_option("9成新")
+    phone.get_by_label("所在城市").fill("上海")
+    phone.get_by_label("添加照片").set_input_files(
+        [str(jpeg(tmp_path / "red.jpg", (220, 40, 40))), str(jpeg(tmp_path / "blue.jpg", (40, 40, 220)))]
+    )
+    expect(phone.get_by_role("img", name="照片 2")).to_be_visible()
+
+    phone.get_by_role("button", name="存草稿").click()
+    phone.get_by_text("草稿已保存").wait_for()
+    phone.wait_for_url("**/#/publish/*")
+    goods_id = int(phone.url.rsplit("/", 1)[-1])
+    draft = live_server.call("GET", f"/goods/{goods_id}", token=token)
+    assert draft["status"] == "draft"
+    assert draft["price"] == 36850
+    assert draft["original_price"] == 99900
+    first, second = (photo["id"] for photo in draft["photos"])
+
+    # The second photo moves to the front and becomes the main photo, kept after a reload.
+    phone.get_by_role("button", name="照片 2 左移").click()
+    phone.wait_for_function(
+        "([id, first]) => fetch(`/api/v1/goods/${id}`, {headers: {Authorization: "
+        "`Bearer ${localStorage.getItem('idlemarket.token')}`}}).then(r => r.json())"
+        ".then(g => g.photos[0].id !== first)",
+        arg=[goods_id, first],
+    )
+    phone.reload()
+    assert phone.get_by_label("标题").input_value() == "九成新 Kindle Paperwhite 5"
+    main_photo = phone.get_by_role("img", name="照片 1").get_attribute("src")
+    assert main_photo == live_server.call("GET", f"/goods/{goods_id}", token=token)["photos"][0]["thumb_url"]
+    assert [p["id"] for p in live_server.call("GET", f"/goods/{goods_id}", token=token)["photos"]] == [second, first]
+    phone.get_by_label("不议价（买家不能出价）").check()
+    screenshot(phone, "h5-publish")
+
+    phone.get_by_role("button", name="发布").click()
+    expect(phone.get_by_role("heading", name="已提交审核")).to_be_visible()
+    assert live_server.call("GET", f"/goods/{goods_id}", token=token)["no_bargaining"] is True
+
+    phone.get_by_role("link", name="我发布的").click()
+    row = phone.get_by_role("listitem").filter(has_text="Kindle Paperwhite")
+    expect(row.get_by_text("审核中")).to_be_visible()
+    expect(row.get_by_text("¥368.50")).to_be_visible()
+
+    reviewer = live_server.login("reviewer@example.com")
+    live_server.call("POST", f"/admin/goods/{goods_id}/approve", token=reviewer)
+    phone.reload()
+    phone.get_by_role("tab", name="在售").click()
+    row = phone.get_by_role("listitem").filter(has_text="Kindle Paperwhite")
+    expect(row.get_by_text("在售")).to_be_visible()
+    screenshot(phone, "h5-my-goods")
+    row.get_by_role("link", name="查看").click()
+    phone.wait_for_url(f"**/#/goods/{goods_id}")
+    assert live_server.call("GET", f"/goods/{goods_id}")["status"] == "listed"  # public
+
+    # Taking it off the market.
+    phone.go_back()
+    row = phone.get_by_role("listitem").filter(has_text="Kindle Paperwhite")
+    row.get_by_role("button", name="下架").click()
+    phone.get_by_role("dialog").get_by_role("button", name="确定").click()
+    phone.get_by_role("listitem").filter(has_text="Kindle Paperwhite").get_by_text("已下架").wait_for()
+    assert live_server.call("GET", f"/goods/{goods_id}", token=token)["status"] == "withdrawn"
+
+
+def test_rejected_goods_show_the_reason_and_go_back_to_review_after_an_edit(
+    phone: Any, live_server: LiveServer
+) -> None:
+    email, password, token = live_server.register("被拒卖家")
+    goods_id = goods_via_api(live_server, token, title="二手 滑板 双翘", price=12000)
+    reviewer = live_server.login("reviewer@example.com")
+    reason = "图片与标题不符，请补充实物照片"
+    live_server.call(
+        "POST", f"/admin/goods/{goods_id}/reject", token=reviewer, json={"reason": reason}
+    )
+    sign_in(phone, live_server, email, password, path="/#/my-goods?status=rejected")
+    assert phone.get_by_role("tab", name="未通过").get_attribute("aria-selected") == "true"
+    row = phone.get_by_role("listitem").filter(has_text="滑板")
+    expect(row.get_by_text(f"未通过原因：{reason}")).to_be_visible()
+    row.get_by_role("link", name="修改").click()
+
+    phone.wait_for_url(f"**/#/publish/{goods_id}")
+    expect(phone.get_by_role("note").filter(has_text=reason)).to_be_visible()
+    phone.get_by_label("标题").fill("二手 滑板 双翘 枫木板面")
+    phone.get_by_role("button", name="重新提交").click()
+    expect(phone.get_by_role("heading", name="已提交审核")).to_be_visible()
+    goods = live_server.call("GET", f"/goods/{goods_id}", token=token)
+    assert (goods["status"], goods["title"]) == ("pending_review", "二手 滑板 双翘 枫木板面")
+
+
+def test_the_me_tab_logged_out_and_in(phone: Any, live_server: LiveServer) -> None:
+    phone.goto(live_server.url + "/#/me")
+    phone.get_by_role("link", name="登录 / 注册").click()
+    phone.wait_for_url("**/#/login?next=%2Fme")
+
+    email, password, _token = live_server.register("小明同学")
+    sign_in(phone, live_server, email, password, path="/#/me")
+    expect(phone.get_by_role("heading", name="小明同学")).to_be_visible()
+    expect(phone.get_by_text(f"{email[:2]}***@example.com")).to_be_visible()
+    expect(phone.get_by_role("link", name="钱包 可提现 ¥0")).to_be_visible()
+    expect(phone.get_by_role("link", name="实名认证 未认证")).to_be_visible()
+    assert phone.get_by_role("link", name="我买到的").get_attribute("href") == "#/orders?role=buyer"
+    assert phone.get_by_role("link", name="我卖出的").get_attribute("href") == "#/orders?role=seller"
+    assert phone.get_by_role("link", name="管理后台").count() == 0
+    screenshot(phone, "h5-me")
+    phone.get_by_role("button", name="退出登录").click()
+    phone.get_by_role("link", name="登录 / 注册").wait_for()
+    assert phone.evaluate("localStorage.getItem('idlemarket.token')") is None
+
+
+def test_staff_see_the_admin_console_entry(phone: Any, live_server: LiveServer) -> None:
+    sign_in(phone, live_server, "reviewer@example.com", path="/#/me")
+    assert phone.get_by_role("link", name="管理后台").get_attribute("href") == "/admin"
+
+
+def test_a_seller_verifies_and_withdraws_what_a_sale_earned(
+    phone: Any, live_server: LiveServer
+) -> None:
+    email, password, token = live_server.register("卖键盘的")
+    completed_sale(live_server, token, price=20000)
+    available = live_server.call("GET", "/wallet", token=token)["available"]
+    assert available > 0
+    sign_in(phone, live_server, email, password, path="/#/wallet")
+    balances = phone.get_by_role("region", name="余额")
+    expect(balances.get_by_text(f"¥{available / 100:g}").first).to_be_visible()
+    expect(phone.get_by_role("list", name="收支明细").get_by_text("卖出收入")).to_be_visible()
+
+    # A payout account is added and shown masked.
+    phone.get_by_role("button", name="添加账户").click()
+    form = phone.get_by_role("form", name="添加提现账户")
+    form.get_by_label("账户类型").select_option(label="支付宝")
+    form.get_by_label("户名").fill("张三丰")
+    form.get_by_label("账号").fill("13800138000")
+    form.get_by_role("button", name="保存账户").click()
+    accounts = phone.get_by_role("list", name="提现账户")
+    accounts.get_by_text("张三丰").wait_for()
+    assert "13800138000" not in accounts.inner_text()
+
+    # Withdrawing needs real-name verification: the page says so and links to it.
+    phone.get_by_label("提现金额（元）").fill("50")
+    phone.get_by_role("button", name="申请提现").click()
+    phone.get_by_role("alert").filter(has_text="实名认证").get_by_role("link", name="去实名认证").click()
+    phone.wait_for_url("**/#/verify")
+    number = id_number()
+    phone.get_by_label("真实姓名").fill("张三丰")
+    phone.get_by_label("身份证号").fill(number)
+    phone.get_by_role("button", name="提交认证").click()
+    status = phone.get_by_role("region", name="认证状态")
+    expect(status.get_by_text("审核中")).to_be_visible()
+    expect(status.get_by_text(number[:3] + "*" * 11 + number[-4:])).to_be_visible()
+    assert phone.get_by_role("button", name="提交认证").count() == 0
+    screenshot(phone, "h5-verify")
+
+    operator = live_server.login("operator@example.com")
+    pending = live_server.call("GET", "/admin/verifications", token=operator, params={"page_size": 100})
+    mine = next(item for item in pending["items"] if item["real_name"] == "张三丰" and item["id_number"].startswith("110"))
+    me = live_server.call("GET", "/me", token=token)
+    assert mine["user_id"] == me["id"]
+    live_server.call("POST", f"/admin/verifications/{mine['id']}/approve", token=operator)
+    phone.reload()
+    expect(status.get_by_text("已认证")).to_be_visible()
+
+    phone.goto(live_server.url + "/#/wallet")
+    phone.get_by_label("提现金额（元）").fill("50")
+    phone.get_by_role("button", name="申请提现").click()
+    withdrawals = phone.get_by_role("list", name="提现记录")
+    withdrawals.get_by_text("¥50").wait_for()
+    expect(withdrawals.get_by_text("处理中")).to_be_visible()
+    expect(balances.get_by_text("¥50")).to_be_visible()  # 提现中
+    expect(balances.get_by_text(f"¥{(available - 5000) / 100:g}").first).to_be_visible()
+    wallet = live_server.call("GET", "/wallet", token=token)
+    assert (wallet["available"], wallet["reserved"]) == (available - 5000, 5000)
+    screenshot(phone, "h5-wallet")
