@@ -14,6 +14,8 @@ const ADVANCE_MS = 4000;
 function bannerHref(link) {
   const text = String(link || "").trim();
   if (text.startsWith("#/")) return text;
+  // Site paths: "/#/search?q=…" or "/?…" are the app itself; other paths are app routes.
+  if (text.startsWith("/#/")) return text.slice(1);
   if (text.startsWith("/") && !text.startsWith("//")) return `#${text}`;
   if (/^https?:\/\//.test(text)) return text;
   return "#/";

@@ -239,7 +239,7 @@ export default async function render(view, ctx) {
   }
 
   function chip({ type, name, label, count, checked, onchange }) {
-    return h("label", { class: ["chip", checked && "chip-on"] }, h("input", { type, name, checked, onchange, class: "visually-hidden" }), h("span", null, label), count !== undefined ? h("span", { class: "chip-count" }, String(count)) : null);
+    return h("label", { class: ["chip", checked && "chip-on"] }, h("input", { type, name, checked, onchange, class: "chip-input" }), h("span", null, label), count !== undefined ? h("span", { class: "chip-count" }, String(count)) : null);
   }
 
   function drawFilters(answer) {
