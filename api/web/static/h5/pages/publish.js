@@ -22,7 +22,15 @@ const FIELD_TYPES = {
   enum: "请从选项中选择",
   string_pattern_mismatch: "格式不正确",
 };
+const PHOTO_CODES = {
+  photo_empty: "照片是空的",
+  photo_too_large: "照片太大了，请选择 10MB 以内的照片",
+  photo_type_unsupported: "只支持 JPEG、PNG、WebP 格式的照片",
+  photo_too_many_pixels: "照片分辨率太高，请压缩后再传",
+  photo_corrupt: "照片无法读取，可能已损坏",
+};
 const CODES = {
+  ...PHOTO_CODES,
   invalid_length: "长度不符合要求",
   invalid_price: "价格不正确",
   photo_required: "请至少添加一张照片",
@@ -194,9 +202,13 @@ function drawEditor(view, ctx, tree, initial) {
   categorySelect.name = "category_id";
   categorySelect.setAttribute("aria-describedby", "err-category_id");
 
-  const saveButton = h("button", { type: "button", class: "btn", onclick: () => save(false) }, "存草稿");
-  const publishButton = h("button", { type: "button", class: "btn btn-primary btn-grow", onclick: () => save(true) }, initial && initial.status !== "draft" ? "重新提交" : "发布");
-  const bar = h("div", { class: "action-bar" }, saveButton, publishButton);
+  // New goods and drafts are published; rejected or withdrawn ones resubmitted; goods on
+  // sale or in review are only saved (the server sends changed listings back to review).
+  const state = initial?.status || "draft";
+  const submittable = ["draft", "rejected", "withdrawn"].includes(state);
+  const saveButton = h("button", { type: "button", class: "btn", onclick: () => save(false) }, state === "draft" ? "存草稿" : "保存");
+  const publishButton = h("button", { type: "button", class: "btn btn-primary btn-grow", onclick: () => save(submittable) }, !submittable ? "保存修改" : state === "draft" ? "发布" : "重新提交");
+  const bar = h("div", { class: "action-bar" }, submittable ? saveButton : null, publishButton);
   view.replaceChildren(h("div", { class: "page-pad publish-page" }, form), bar);
   if (goods) setTitle(goods.status === "draft" ? "编辑草稿" : "编辑闲置");
 
@@ -249,7 +261,10 @@ function drawEditor(view, ctx, tree, initial) {
       } catch (error) {
         photos = photos.filter((one) => one !== photo);
         drawPhotos();
-        showError(error);
+        const message = CODES[error.code];
+        if (message) setFieldError(form, "photos", `「${photo.file.name}」${message}`);
+        if (message) toast(message, "error");
+        else showError(error);
         return false;
       }
     }
@@ -356,10 +371,12 @@ function drawEditor(view, ctx, tree, initial) {
       if (submit) {
         goods = await api(`/goods/${goods.id}/submit`, { method: "POST" });
         drawSubmitted(view, goods);
-      } else {
+      } else if (goods.status === "draft") {
         toast("草稿已保存");
         setTitle("编辑草稿");
-      }
+      } else if (initial?.status === "listed" && goods.status === "pending_review") {
+        toast("已保存，修改了标题、描述、分类或照片，需要重新审核");
+      } else toast("已保存");
     } catch (error) {
       if (error.code === "verification_required") {
         toast("发布前请先完成实名认证", "error");

@@ -63,12 +63,12 @@ function withdrawForm(wallet, accounts, again) {
     section.append(h("p", { class: "muted" }, "请先在下方添加提现账户"));
     return section;
   }
-  const amount = h("input", { type: "text", inputmode: "decimal", placeholder: `最多 ${yuan(wallet.available) || "¥0"}` });
+  const amount = h("input", { type: "text", inputmode: "decimal", placeholder: "0.00" });
   const account = h("select", null, accounts.map((one) => h("option", { value: one.id }, `${KINDS[one.kind] || one.kind} ${one.number_masked}（${one.holder_name}）`)));
   const note = h("div", { class: "withdraw-note", "aria-live": "polite" });
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block", disabled: wallet.available <= 0 }, "申请提现");
   const all = h("button", { type: "button", class: "link", onclick: () => (amount.value = (wallet.available / 100).toFixed(2)) }, "全部提现");
-  const form = h("form", { novalidate: true }, field("提现金额（元）", "amount", amount), all, field("到账账户", "payout_account_id", account), note, submit);
+  const form = h("form", { novalidate: true }, field("提现金额（元）", "amount", amount), h("div", { class: "all-row" }, h("span", { class: "muted" }, `可提现 ${yuan(wallet.available) || "¥0"}`), all), field("到账账户", "payout_account_id", account), note, submit);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
