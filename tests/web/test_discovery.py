@@ -194,16 +194,22 @@ def test_search_finds_typos_filters_by_facets_sorts_and_keeps_it_in_the_address(
         "ids => [...document.querySelectorAll('[aria-label=搜索结果] [data-goods-id]')].map(c => c.dataset.goodsId).join() === ids.join()",
         arg=list(reversed(expect_ids)),
     )
+    # A price range typed in yuan (the cheaper one is ¥99, the dearer ¥199).
+    filters.get_by_label("最高价（元）").fill("150")
+    filters.get_by_role("button", name="确定").click()
+    summary.filter(has_text="共 1 件").wait_for()
+    assert "price_max=15000" in phone.url
     screenshot(phone, "h5-search")
 
-    # Reload keeps the query, the filter and the sort; back undoes the last choice.
+    # Reload keeps the query, the filters and the sort; back undoes the last choice.
     phone.reload()
-    summary.filter(has_text="共 2 件").wait_for()
+    summary.filter(has_text="共 1 件").wait_for()
     assert phone.get_by_role("button", name="价格↓").get_attribute("aria-pressed") == "true"
     assert box.input_value() == word
     phone.go_back()
-    phone.wait_for_url("**sort=price_asc**")
+    phone.wait_for_url("**sort=price_desc**")
     summary.filter(has_text="共 2 件").wait_for()
+    assert "price_max" not in phone.url
 
 
 def test_search_with_nothing_found_suggests_what_to_do(phone: Any, live_server: LiveServer, brand: dict[str, Any]) -> None:
