@@ -4,6 +4,7 @@ review, the me page, real-name verification, and the wallet down to a withdrawal
 from __future__ import annotations
 
 import io
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -177,10 +178,11 @@ def test_a_new_seller_publishes_goods_with_photos_through_review(
 
 
 def test_rejected_goods_show_the_reason_and_go_back_to_review_after_an_edit(
-    phone: Any, live_server: LiveServer
+    phone: Any, live_server: LiveServer, tmp_path: Path
 ) -> None:
     email, password, token = live_server.register("被拒卖家")
     goods_id = goods_via_api(live_server, token, title="二手 滑板 双翘", price=12000)
+    first_photo = live_server.call("GET", f"/goods/{goods_id}", token=token)["photos"][0]["id"]
     reviewer = live_server.login("reviewer@example.com")
     reason = "图片与标题不符，请补充实物照片"
     live_server.call(
@@ -194,11 +196,18 @@ def test_rejected_goods_show_the_reason_and_go_back_to_review_after_an_edit(
 
     phone.wait_for_url(f"**/#/publish/{goods_id}")
     expect(phone.get_by_role("note").filter(has_text=reason)).to_be_visible()
+    # A clearer photo replaces the old one: uploaded at once, the old one deleted.
+    phone.get_by_label("添加照片").set_input_files(str(jpeg(tmp_path / "new.jpg", (30, 160, 60))))
+    expect(phone.get_by_role("img", name="照片 2")).to_have_attribute("src", re.compile("/media/"))
+    phone.get_by_role("button", name="删除照片 1").click()
+    expect(phone.get_by_role("img", name="照片 2")).to_have_count(0)
     phone.get_by_label("标题").fill("二手 滑板 双翘 枫木板面")
     phone.get_by_role("button", name="重新提交").click()
     expect(phone.get_by_role("heading", name="已提交审核")).to_be_visible()
     goods = live_server.call("GET", f"/goods/{goods_id}", token=token)
     assert (goods["status"], goods["title"]) == ("pending_review", "二手 滑板 双翘 枫木板面")
+    assert len(goods["photos"]) == 1
+    assert goods["photos"][0]["id"] != first_photo
 
 
 def test_editing_the_price_of_listed_goods_keeps_them_on_sale(
@@ -241,6 +250,39 @@ def test_the_me_tab_logged_out_and_in(phone: Any, live_server: LiveServer) -> No
     phone.get_by_role("button", name="退出登录").click()
     phone.get_by_role("link", name="登录 / 注册").wait_for()
     assert phone.evaluate("localStorage.getItem('idlemarket.token')") is None
+
+
+def test_a_rejected_verification_shows_the_reason_and_the_form_again(
+    phone: Any, live_server: LiveServer
+) -> None:
+    email, password, token = live_server.register("认证被拒")
+    number = id_number("44030419881231456")
+    live_server.call(
+        "POST",
+        "/me/verification",
+        token=token,
+        json={"real_name": "李四", "id_number": number},
+    )
+    operator = live_server.login("operator@example.com")
+    me = live_server.call("GET", "/me", token=token)
+    pending = live_server.call(
+        "GET", "/admin/verifications", token=operator, params={"page_size": 100}
+    )
+    mine = next(item for item in pending["items"] if item["user_id"] == me["id"])
+    live_server.call(
+        "POST",
+        f"/admin/verifications/{mine['id']}/reject",
+        token=operator,
+        json={"reason": "照片模糊，请重新提交"},
+    )
+    sign_in(phone, live_server, email, password, path="/#/verify")
+    status = phone.get_by_role("region", name="认证状态")
+    expect(status.get_by_text("未通过", exact=True)).to_be_visible()
+    expect(status.get_by_text("未通过原因：照片模糊，请重新提交")).to_be_visible()
+    phone.get_by_label("真实姓名").fill("李四")
+    phone.get_by_label("身份证号").fill(number[:-1] + ("0" if number[-1] != "0" else "1"))
+    phone.get_by_role("button", name="重新提交").click()
+    expect(phone.get_by_text("身份证号码不正确")).to_be_visible()  # a wrong check digit
 
 
 def test_staff_see_the_admin_console_entry(phone: Any, live_server: LiveServer) -> None:
@@ -311,3 +353,7 @@ def test_a_seller_verifies_and_withdraws_what_a_sale_earned(
     wallet = live_server.call("GET", "/wallet", token=token)
     assert (wallet["available"], wallet["reserved"]) == (available - 5000, 5000)
     screenshot(phone, "h5-wallet")
+
+    accounts.get_by_role("button", name="删除账户 138****8000").click()
+    phone.get_by_role("dialog").get_by_role("button", name="确定").click()
+    expect(phone.get_by_text("还没有提现账户")).to_be_visible()
