@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from api.schemas.base import Input, Output
+from api.schemas.goods import media_url
 from catalog.conversations.models import Message, MessageKind, Offer, OfferStatus
 from catalog.conversations.service import ConversationSummary
 from catalog.money import MAX_LISTING_PRICE
@@ -86,11 +87,20 @@ class ConversationOut(Output):
     created_at: datetime
     unread: int
     last_message: MessageOut | None
+    other_party_nickname: str = Field(description="the nickname of the other side")
+    goods_title: str | None
+    goods_price: int | None
+    goods_photo: str | None = Field(description="the good's main photo (thumbnail)")
 
     @classmethod
     def of(cls, summary: ConversationSummary) -> ConversationOut:
         conversation = summary.conversation
+        goods = summary.goods
         return cls(
+            other_party_nickname=summary.other_party_nickname,
+            goods_title=goods.title if goods else None,
+            goods_price=goods.price if goods else None,
+            goods_photo=media_url(summary.goods_thumb_path) if summary.goods_thumb_path else None,
             id=conversation.id,
             goods_id=conversation.goods_id,
             buyer_id=conversation.buyer_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from catalog.conversations.contact_details import has_contact_details
 from catalog.conversations.models import Conversation, Message, MessageKind
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.goods import repository as goods_repository
+from catalog.goods.models import Goods
 from catalog.goods.rules import VIEWABLE_STATES
 from catalog.live import announce
 from catalog.notifications.service import notify
@@ -27,6 +28,10 @@ class ConversationSummary:
     conversation: Conversation
     unread: int
     last_message: Message | None
+    # What a conversation list shows beside each row, loaded for the whole page at once.
+    other_party_nickname: str = ""
+    goods: Goods | None = None
+    goods_thumb_path: str | None = None
 
 
 def open_conversation(
@@ -226,7 +231,36 @@ def conversations_of(
             else None
         )
         summaries.append(ConversationSummary(conversation, int(unread or 0), last))
-    return summaries, total
+    return _with_parties_and_goods(session, summaries, user_id=user.id), total
+
+
+def _with_parties_and_goods(
+    session: Session, summaries: list[ConversationSummary], *, user_id: int
+) -> list[ConversationSummary]:
+    """Each conversation with the other side's nickname and its good, in three queries."""
+    others = {other_party(item.conversation, user_id) for item in summaries}
+    goods_ids = {item.conversation.goods_id for item in summaries}
+    nicknames: dict[int, str] = {
+        user_id: nickname
+        for user_id, nickname in session.execute(
+            select(User.id, User.nickname).where(User.id.in_(others))
+        )
+    }
+    goods = {g.id: g for g in session.scalars(select(Goods).where(Goods.id.in_(goods_ids)))}
+    photos = goods_repository.photos_of(session, list(goods_ids))
+    return [
+        replace(
+            item,
+            other_party_nickname=nicknames.get(other_party(item.conversation, user_id), ""),
+            goods=goods.get(item.conversation.goods_id),
+            goods_thumb_path=(
+                photos[item.conversation.goods_id][0].thumb_path
+                if photos.get(item.conversation.goods_id)
+                else None
+            ),
+        )
+        for item in summaries
+    ]
 
 
 def other_party(conversation: Conversation, user_id: int) -> int:

@@ -31,6 +31,14 @@ def test_offer_countered_then_accepted_opens_an_order_at_the_agreed_price(chat: 
     assert sent.status_code == 201, sent.text
     listing = chat.get("/conversations", "seller").json()
     assert listing["items"][0]["unread"] == 1
+    assert listing["items"][0]["other_party_nickname"] == "买家"
+    goods = chat.get(f"/goods/{chat.goods_id}", "buyer").json()
+    row = chat.get("/conversations", "buyer").json()["items"][0]
+    assert (row["other_party_nickname"], row["goods_title"], row["goods_price"]) == (
+        "卖家",
+        goods["title"],
+        goods["price"],
+    )
 
     offer = chat.offer(conversation_id, 1_500_00)
     counter = chat.post(f"/offers/{offer['id']}/counter", "seller", json={"price": 1_800_00})

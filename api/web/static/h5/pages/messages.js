@@ -5,7 +5,7 @@
 import { api, auth } from "../../shared/api.js";
 import { clear, emptyState, h, loading, showError, timeAgo } from "../../shared/dom.js";
 import { setTitle } from "../app.js";
-import { LiveSocket, goodsByIds, goodsThumb } from "./chat.js";
+import { LiveSocket, goodsThumb } from "./chat.js";
 
 function preview(message) {
   if (!message) return "暂无消息";
@@ -45,8 +45,6 @@ export default async function render(view, ctx) {
     const items = answer.items || [];
     setCount(chatCount, items.reduce((sum, item) => sum + (item.unread || 0), 0));
     if (tab !== "chats" || !ctx.isCurrent()) return items;
-    const goods = await goodsByIds(items.map((item) => item.goods_id));
-    if (!ctx.isCurrent()) return items;
     if (!items.length) {
       clear(body).append(emptyState("还没有聊天，去逛逛感兴趣的宝贝吧", h("a", { class: "btn", href: "#/" }, "去逛逛")));
       return items;
@@ -56,8 +54,9 @@ export default async function render(view, ctx) {
         "ul",
         { class: "list trade-list", "aria-label": "聊天列表" },
         items.map((item) => {
-          const good = goods.get(item.goods_id);
-          const other = item.buyer_id === me ? good?.seller?.nickname || "卖家" : "买家";
+          // The list carries the good's title and photo and the other side's name: one request.
+          const good = item.goods_title ? { title: item.goods_title, photo: item.goods_photo } : null;
+          const other = item.other_party_nickname || (item.buyer_id === me ? "卖家" : "买家");
           const role = item.buyer_id === me ? "卖家" : "买家";
           return h(
             "li",
