@@ -4,26 +4,13 @@
 import { api } from "../../shared/api.js";
 import { emptyState, h, loading, showError } from "../../shared/dom.js";
 
-// One emoji per top-level slug: the grid on the home page and this page's left column.
-export const CATEGORY_ICONS = {
-  phones: "📱",
-  digital: "🎧",
-  computers: "💻",
-  appliances: "🔌",
-  fashion: "👗",
-  beauty: "💄",
-  books: "📚",
-  baby: "🍼",
-  sports: "⚽",
-  games: "🎮",
-  instruments: "🎸",
-  home: "🛋️",
-  luxury: "💍",
-  mobility: "🚲",
-  pets: "🐾",
-  collectibles: "🧸",
-};
-export const categoryIcon = (category) => CATEGORY_ICONS[category.slug] || "📦";
+// A category's icon: its first character on a colour of its own. Emoji would need an
+// emoji font, which not every phone (or test browser) has.
+const TONES = ["#ff8a3d", "#4d8af0", "#2fb67c", "#a66cf0", "#f0558a", "#e0a200", "#3bb3c3", "#7d8b99"];
+export function categoryIcon(category, className = "cat-icon") {
+  const tone = TONES[(category.id || 0) % TONES.length];
+  return h("span", { class: className, style: { background: tone }, "aria-hidden": "true" }, String(category.name || "?").slice(0, 1));
+}
 
 let treePromise = null;
 /** The category tree, fetched once per page load (it changes rarely). */
@@ -64,7 +51,7 @@ export default async function render(view, ctx) {
     return;
   }
   const chosenId = Number(ctx.query.c) || roots[0].id;
-  const searchBar = h("a", { class: "search-entry", href: "#/search", role: "search", "aria-label": "搜索闲置" }, h("span", { "aria-hidden": "true" }, "🔍"), " 搜索你想要的宝贝");
+  const searchBar = h("a", { class: "search-entry", href: "#/search", role: "search", "aria-label": "搜索闲置" }, h("span", { class: "search-glass", "aria-hidden": "true" }), " 搜索你想要的宝贝");
   const side = h("nav", { class: "cat-side", "aria-label": "一级分类" });
   const main = h("section", { class: "cat-main", "aria-live": "polite" });
 
@@ -77,7 +64,7 @@ export default async function render(view, ctx) {
             "ul",
             { class: "cat-children", "aria-label": `${root.name}的子分类` },
             root.children.map((child) =>
-              h("li", null, h("a", { class: "cat-child", href: `#/search?category=${child.id}` }, h("span", { class: "cat-child-icon", "aria-hidden": "true" }, categoryIcon(root)), h("span", null, child.name))),
+              h("li", null, h("a", { class: "cat-child", href: `#/search?category=${child.id}` }, categoryIcon(child, "cat-icon cat-icon-small"), h("span", null, child.name))),
             ),
           )
         : emptyState("暂无子分类"),

@@ -92,7 +92,7 @@ function categoryGrid(categories) {
     "nav",
     { class: "cat-grid", "aria-label": "分类" },
     categories.map((category) =>
-      h("a", { class: "cat-grid-item", href: `#/search?category=${category.id}` }, h("span", { class: "cat-grid-icon", "aria-hidden": "true" }, categoryIcon(category)), h("span", { class: "cat-grid-name" }, category.name)),
+      h("a", { class: "cat-grid-item", href: `#/search?category=${category.id}` }, categoryIcon(category), h("span", { class: "cat-grid-name" }, category.name)),
     ),
   );
 }
@@ -116,7 +116,7 @@ export default async function render(view, ctx) {
   const searchEntry = h(
     "a",
     { class: "search-entry", href: "#/search", role: "search", "aria-label": "搜索闲置" },
-    h("span", { "aria-hidden": "true" }, "🔍"),
+    h("span", { class: "search-glass", "aria-hidden": "true" }),
     " 搜索你想要的宝贝",
   );
   const header = h("header", { class: "home-header" }, h("span", { class: "home-logo" }, "闲置好物"), searchEntry);

@@ -90,7 +90,7 @@ export default async function render(view, ctx) {
     maxlength: 100,
   });
   const listbox = h("ul", { id: "search-suggestions", class: "suggestions", role: "listbox", "aria-label": "搜索建议", hidden: true });
-  const form = h("form", { class: "search-form", role: "search", "aria-label": "搜索" }, h("div", { class: "search-input-wrap" }, h("span", { class: "search-icon", "aria-hidden": "true" }, "🔍"), input), h("button", { type: "submit", class: "btn btn-primary btn-small" }, "搜索"), listbox);
+  const form = h("form", { class: "search-form", role: "search", "aria-label": "搜索" }, h("div", { class: "search-input-wrap" }, h("span", { class: "search-glass", "aria-hidden": "true" }), input), h("button", { type: "submit", class: "btn btn-primary btn-small" }, "搜索"), listbox);
   let options = [];
   let active = -1;
 
@@ -135,7 +135,7 @@ export default async function render(view, ctx) {
             onpointerdown: (event) => event.preventDefault(),
             onclick: () => choose(item),
           },
-          item.kind === "category" ? h("span", { class: "tag" }, "分类") : heading ? h("span", { class: "suggestion-clock", "aria-hidden": "true" }, "🕘") : null,
+          item.kind === "category" ? h("span", { class: "tag" }, "分类") : heading ? h("span", { class: "tag" }, "历史") : null,
           h("span", { class: "suggestion-text" }, item.text),
           item.kind === "word" && item.count ? h("span", { class: "muted" }, `约${item.count}件`) : null,
         ),
