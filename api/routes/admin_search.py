@@ -43,8 +43,12 @@ def search_status(request: Request, session: DbSession, _staff: SearchWatcher) -
 
 
 @router.post("/reconcile")
-def reconcile(request: Request, _admin: SearchAdmin) -> ReconcileOut:
+def reconcile(request: Request, session: DbSession, _admin: SearchAdmin) -> ReconcileOut:
     """Compare the index with the listed goods and repair every difference."""
+    # The comparison runs its own short transactions. End the request's one (it only
+    # checked the login) first: on SQLite's one-connection pool it would otherwise hold the
+    # connection they wait for, and the call hung for the pool's 60 s timeout.
+    session.commit()
     result = maintenance.reconcile(request.app.state.session_factory, _engine(request))
     return ReconcileOut(
         missing=result.missing, stale=result.stale, extra=result.extra, repaired=result.repaired
