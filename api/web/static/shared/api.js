@@ -17,7 +17,8 @@ const MESSAGES = {
   concurrent_change: "内容刚刚被修改，请刷新后重试",
   internal_error: "服务器开小差了，请稍后再试",
   network_error: "网络连接失败，请检查网络",
-  invalid_credentials: "账号或密码错误",
+  bad_credentials: "账号或密码错误",
+  login_taken: "该手机号或邮箱已注册",
   goods_not_available: "宝贝已被拍下或已下架",
   deadline_passed: "已超过操作期限",
 };
