@@ -307,10 +307,10 @@ def test_admin_tunes_commission_ranking_banners_and_watches_search(
     editor.fill(current)
     desktop.get_by_label("发布说明").fill("网页测试：原样重新发布")
     desktop.get_by_role("button", name="发布新版本").click()
+    published = desktop.get_by_role("status").filter(has_text=re.compile(r"已发布第 \d+ 版"))
+    expect(published).to_be_visible()
     newest = live_server.call("GET", "/admin/ranking/configs", token=admin)["items"][0]
-    expect(
-        desktop.get_by_role("status").filter(has_text=f"已发布第 {newest['version']} 版")
-    ).to_be_visible()
+    expect(published).to_contain_text(f"已发布第 {newest['version']} 版")
     assert newest["note"] == "网页测试：原样重新发布"
 
     # A banner goes on the home page, and comes off it again.
@@ -343,6 +343,8 @@ def test_admin_tunes_commission_ranking_banners_and_watches_search(
     expect(desktop.get_by_role("status").filter(has_text="对账完成").first).to_be_visible(
         timeout=30_000
     )
+    expect(desktop.get_by_role("button", name="对账修复")).to_be_enabled()
+    expect(desktop.get_by_role("region", name="搁置文档")).to_be_visible()
     screenshot(desktop, "admin-search")
 
 
@@ -358,3 +360,29 @@ def test_admin_finds_a_user_and_suspends_them(desktop: Any, live_server: LiveSer
     expect(desktop.get_by_role("row").filter(has_text=email)).to_contain_text("已封禁")
     with live_server.http(token) as http:
         assert http.get("/api/v1/me").status_code == 401
+
+
+def test_operator_approves_a_verification_and_admin_sees_the_category_tree(
+    desktop: Any, live_server: LiveServer
+) -> None:
+    _, _, token = live_server.register("待认证用户")
+    first17 = "33010619850615" + f"{random.randint(100, 999)}"
+    verification = live_server.call(
+        "POST",
+        "/me/verification",
+        token=token,
+        json={"real_name": "王五", "id_number": first17 + check_digit(first17)},
+    )
+    _sign_in_admin(desktop, live_server, "operator@example.com", "/verifications")
+    row = desktop.get_by_role("row").filter(has_text=f"#{verification['id']}")
+    expect(row).to_contain_text("王五")
+    expect(row).to_contain_text("*" * 11)
+    row.get_by_role("button", name="通过 王五").click()
+    expect(desktop.get_by_role("row").filter(has_text=f"#{verification['id']}")).to_have_count(0)
+    assert live_server.call("GET", "/me", token=token)["verified"] is True
+
+    _sign_in_admin(desktop, live_server, "admin@example.com", "/categories")
+    tree = desktop.get_by_role("list", name="类目树")
+    expect(tree.get_by_text("苹果手机", exact=True)).to_be_visible()
+    expect(tree.get_by_role("button", name="在 手机 下新增子类目")).to_be_visible()
+    screenshot(desktop, "admin-categories")

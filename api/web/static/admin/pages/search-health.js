@@ -31,7 +31,8 @@ export default async function render(view) {
   const stat = (label, value, kind) => h("div", { class: "stat" }, h("dt", null, label), h("dd", { class: kind || "" }, value));
 
   async function load() {
-    body.replaceChildren(loading());
+    // A refresh keeps the last figures on screen until the new ones arrive.
+    if (!body.childElementCount) body.replaceChildren(loading());
     try {
       const s = await api("/admin/search/status");
       body.replaceChildren(
