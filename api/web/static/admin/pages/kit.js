@@ -58,8 +58,8 @@ export function pager(answer, go) {
 }
 
 /** Ask for a reason; resolves to the text or null. */
-export async function askReason(title, { label = "原因", picks = [], minLength = 1 } = {}) {
-  const data = await promptDialog({ title, fields: [{ name: "reason", label, type: "textarea", required: true, maxlength: 500, value: picks[0] ? "" : "" }] });
+export async function askReason(title, { label = "原因", minLength = 1 } = {}) {
+  const data = await promptDialog({ title, fields: [{ name: "reason", label, type: "textarea", required: true, maxlength: 500 }] });
   if (!data) return null;
   const text = String(data.get("reason") || "").trim();
   return text.length >= minLength ? text : null;
@@ -78,5 +78,3 @@ export async function categoryLabels() {
   categoryNames = names;
   return names;
 }
-
-export const mask = (text) => (text ? String(text) : "—");
