@@ -122,14 +122,12 @@ def all_withdrawals(
     items, total = wallet.all_withdrawals(
         session, status=status, page=paging.page, page_size=paging.page_size
     )
-    accounts = {
-        item.payout_account_id: session.get(PayoutAccount, item.payout_account_id) for item in items
-    }
+    accounts = wallet.accounts_of_withdrawals(session, items)
     return paging.answer(
         [
             StaffWithdrawalOut(
                 **WithdrawalOut.of(item).model_dump(),
-                payout_account=_account_out(accounts[item.payout_account_id]),
+                payout_account=_account_out(accounts.get(item.payout_account_id)),
             )
             for item in items
         ],

@@ -33,6 +33,10 @@ V1 = "/api/v1"
 
 ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{V1}/healthz"): "public",
+    # The web client's shells: static pages; what they show comes from the routes below.
+    ("GET", "/"): "public",
+    ("GET", "/admin"): "public",
+    ("GET", "/admin/"): "public",
     ("POST", f"{V1}/auth/register"): "public",
     ("POST", f"{V1}/auth/login"): "public",
     ("POST", f"{V1}/auth/logout"): "user",
