@@ -19,9 +19,54 @@ const MESSAGES = {
   network_error: "网络连接失败，请检查网络",
   bad_credentials: "账号或密码错误",
   login_taken: "该手机号或邮箱已注册",
+  account_disabled: "账号已被停用",
   goods_not_available: "宝贝已被拍下或已下架",
   deadline_passed: "已超过操作期限",
+  // Orders, bargaining and videos.
+  already_rated: "你已经评价过了",
+  below_floor: "出价低于卖家可接受的最低价，再加一点吧",
+  conversation_not_found: "会话不存在或无权查看",
+  invalid_order_state: "订单状态已变化，请刷新后重试",
+  invalid_price: "价格不正确",
+  invalid_reason: "请填写原因（至少2个字）",
+  invalid_tracking_number: "快递单号应为8–30位字母或数字",
+  invalid_video: "视频无法识别，请换一个文件",
+  no_bargaining: "卖家设置了不议价",
+  no_video_track: "文件中没有视频画面",
+  not_your_step: "这一步不由你操作",
+  offer_closed: "这个出价已经处理过了",
+  offer_expired: "出价已过期",
+  offer_not_found: "出价不存在",
+  order_not_found: "订单不存在，或你不是该订单的买家或卖家",
+  own_goods: "不能购买自己的宝贝",
+  payload_too_large: "文件太大，请压缩后再上传",
+  request_in_progress: "正在处理中，请稍候",
+  too_many_unpaid_orders: "待付款订单太多，请先处理",
+  unknown_carrier: "请选择快递公司",
+  unsupported_video_type: "只支持 MP4 或 MOV 视频",
+  video_too_large: "视频太大（最大100MB），请压缩后再上传",
+  video_too_long: "视频太长（最长3分钟）",
+  video_too_short: "视频太短（至少3秒）",
+  // Publishing, photos, verification and the wallet.
+  invalid_length: "长度不符合要求",
+  photo_required: "请至少添加一张照片",
+  photo_empty: "照片是空的",
+  photo_too_large: "照片太大了，请选择 10MB 以内的照片",
+  photo_type_unsupported: "只支持 JPEG、PNG、WebP 格式的照片",
+  photo_too_many_pixels: "照片分辨率太高，请压缩后再传",
+  photo_corrupt: "照片无法读取，可能已损坏",
+  invalid_id_number: "身份证号码不正确",
+  invalid_account_number: "账号格式不正确",
+  amount_too_small: "提现金额至少 ¥1",
+  // The console.
+  invalid_link: "跳转链接须为站内路径（以 / 开头）或 https:// 地址",
+  invalid_schedule: "结束时间须晚于开始时间",
 };
+
+/** Whether the API's refusal code has a wording of ours (not the server's English). */
+export function hasMessage(code) {
+  return Object.hasOwn(MESSAGES, code);
+}
 
 export class ApiError extends Error {
   constructor(status, body) {

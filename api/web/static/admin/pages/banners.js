@@ -12,10 +12,6 @@ const localInput = (iso) => {
 };
 const toIso = (value) => (value ? new Date(value).toISOString() : null);
 
-const SAVE_ERRORS = {
-  invalid_link: "跳转链接须为站内路径（以 / 开头）或 https:// 地址",
-  invalid_schedule: "结束时间须晚于开始时间",
-};
 
 export default async function render(view) {
   const formBox = h("div");
@@ -82,7 +78,7 @@ export default async function render(view) {
         formBox.replaceChildren();
         await load();
       } catch (failure) {
-        error.textContent = SAVE_ERRORS[failure.code] || failure.message;
+        error.textContent = failure.message;
       }
     });
     formBox.replaceChildren(form);

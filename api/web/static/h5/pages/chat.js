@@ -12,34 +12,9 @@ import { setTitle } from "../app.js";
 const goodsCache = new Map();
 
 // The trade API's refusals in words people act on (the shared client knows the common ones).
+// The chat's own wording where the shared one (api.js) would say less.
 const TRADE_ERRORS = {
-  already_rated: "你已经评价过了",
-  below_floor: "出价低于卖家可接受的最低价，再加一点吧",
-  conversation_not_found: "会话不存在或无权查看",
-  deadline_passed: "已超过操作期限",
-  goods_not_available: "宝贝已被拍下或已下架",
-  invalid_order_state: "订单状态已变化，请刷新后重试",
-  invalid_price: "价格不正确",
-  invalid_reason: "请填写原因（至少2个字）",
-  invalid_tracking_number: "快递单号应为8–30位字母或数字",
-  invalid_video: "视频无法识别，请换一个文件",
-  no_bargaining: "卖家设置了不议价",
-  no_video_track: "文件中没有视频画面",
-  not_your_step: "这一步不由你操作",
-  offer_closed: "这个出价已经处理过了",
-  offer_expired: "出价已过期",
-  offer_not_found: "出价不存在",
-  order_not_found: "订单不存在，或你不是该订单的买家或卖家",
-  own_goods: "不能购买自己的宝贝",
-  payload_too_large: "视频太大，请压缩后再上传",
   rate_limited: "发送太频繁（每分钟最多30条），请稍后再试",
-  request_in_progress: "正在处理中，请稍候",
-  too_many_unpaid_orders: "待付款订单太多，请先处理",
-  unknown_carrier: "请选择快递公司",
-  unsupported_video_type: "只支持 MP4 或 MOV 视频",
-  video_too_large: "视频太大（最大100MB），请压缩后再上传",
-  video_too_long: "视频太长（最长3分钟）",
-  video_too_short: "视频太短（至少3秒）",
 };
 
 /** An API refusal from the trade pages, in Chinese. */

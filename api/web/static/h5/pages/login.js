@@ -7,12 +7,9 @@ import { h } from "../../shared/dom.js";
 const PHONE = /^1[3-9]\d{9}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-// Codes api.js does not word yet, in a shopper's words.
+// The login form's own wording where the shared one (api.js) would say less.
 const CODE_MESSAGES = {
-  bad_credentials: "账号或密码错误",
-  invalid_credentials: "账号或密码错误",
   login_taken: "该手机号或邮箱已注册，请直接登录",
-  account_disabled: "账号已被停用",
   rate_limited: "尝试次数太多，请稍后再试",
 };
 

@@ -1,7 +1,7 @@
 // 发布闲置 / 编辑闲置: a draft is saved with POST /goods then PATCH; photos chosen before the
 // first save wait in the page and are uploaded (in the order shown) when it is saved.
 
-import { api } from "../../shared/api.js";
+import { api, hasMessage } from "../../shared/api.js";
 import { CONDITIONS, emptyState, h, loading, showError, toFen, toast, yuan } from "../../shared/dom.js";
 import { setTitle } from "../app.js";
 
@@ -22,22 +22,9 @@ const FIELD_TYPES = {
   enum: "请从选项中选择",
   string_pattern_mismatch: "格式不正确",
 };
-const PHOTO_CODES = {
-  photo_empty: "照片是空的",
-  photo_too_large: "照片太大了，请选择 10MB 以内的照片",
-  photo_type_unsupported: "只支持 JPEG、PNG、WebP 格式的照片",
-  photo_too_many_pixels: "照片分辨率太高，请压缩后再传",
-  photo_corrupt: "照片无法读取，可能已损坏",
-};
+// The publish form's own wording where the shared one (api.js) would say less.
 const CODES = {
-  ...PHOTO_CODES,
-  invalid_length: "长度不符合要求",
-  invalid_price: "价格不正确",
-  photo_required: "请至少添加一张照片",
   too_many_photos: `最多 ${MAX_PHOTOS} 张照片`,
-  invalid_id_number: "身份证号码不正确",
-  invalid_account_number: "账号格式不正确",
-  amount_too_small: "提现金额至少 ¥1",
 };
 
 /** A labelled form field with a slot for its error (found by `data-field`). */
@@ -77,7 +64,7 @@ export function showFieldErrors(root, error) {
   const problems = [];
   for (const item of error?.fields || []) {
     if (typeof item === "string") problems.push([item, "必填"]);
-    else problems.push([item.field, FIELD_TYPES[item.type] || CODES[error.code] || "填写有误"]);
+    else problems.push([item.field, FIELD_TYPES[item.type] || CODES[error.code] || (hasMessage(error.code) ? error.message : "填写有误")]);
   }
   if (error?.body?.field) problems.push([error.body.field, CODES[error.code] || error.message]);
   let placed = 0;
@@ -261,7 +248,7 @@ function drawEditor(view, ctx, tree, initial) {
       } catch (error) {
         photos = photos.filter((one) => one !== photo);
         drawPhotos();
-        const message = CODES[error.code];
+        const message = CODES[error.code] || (error.code?.startsWith("photo_") && hasMessage(error.code) ? error.message : null);
         if (message) setFieldError(form, "photos", `「${photo.file.name}」${message}`);
         if (message) toast(message, "error");
         else showError(error);
