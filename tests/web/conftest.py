@@ -8,6 +8,7 @@ page at phone size, `failures/` the page as it was when a step failed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -176,7 +177,9 @@ class PageErrors(list[str]):
     """Uncaught errors in the page's scripts: a test fails if any happened."""
 
 
-def _open(browser: Any, request: pytest.FixtureRequest, viewport: dict[str, int], **options: Any) -> Iterator[Any]:
+def _open(
+    browser: Any, request: pytest.FixtureRequest, viewport: dict[str, int], **options: Any
+) -> Iterator[Any]:
     context = browser.new_context(viewport=viewport, locale="zh-CN", **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -188,10 +191,9 @@ def _open(browser: Any, request: pytest.FixtureRequest, viewport: dict[str, int]
     if failed is not None and failed.failed:
         target = ARTIFACTS / "failures" / f"{request.node.name}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        # The page may be gone; the failure itself is reported either way.
+        with contextlib.suppress(Exception):
             page.screenshot(path=str(target), full_page=True)
-        except Exception:  # noqa: S110 (the page may be gone; the failure itself is reported)
-            pass
     context.close()
     assert not errors, f"script errors in the page: {errors}"
 
@@ -214,7 +216,9 @@ def second_phone(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     yield from _open(browser, request, PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
 
 
-def sign_in(page: Any, server: LiveServer, email: str, password: str | None = None, *, path: str = "/") -> None:
+def sign_in(
+    page: Any, server: LiveServer, email: str, password: str | None = None, *, path: str = "/"
+) -> None:
     """Open the app as a logged-in user (the login form itself is tested on its own)."""
     token = server.login(email, password)
     with server.http(token) as http:

@@ -1,14 +1,13 @@
 """The admin console in a desktop browser: staff log in, reviewers clear the queue from the
 keyboard, operators pay out, refuse and settle disputes, admins tune the platform.
 
-Each test makes its own sellers, buyers and goods through the API (the arranging code is
-here, below) and finds them by id, so the shared catalog's contents never matter."""
+Each test makes its own sellers, buyers and goods through the API (tests/web/arrange.py)
+and finds them by id, so the shared catalog's contents never matter."""
 
 from __future__ import annotations
 
 import random
 import re
-import time
 import uuid
 from typing import Any
 
@@ -16,41 +15,13 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog.identity.id_numbers import check_digit
-from tests.catalog.test_videos import mp4_video
-from tests.factories import png_bytes
+from tests.web.arrange import completed_sale, listed_goods, paid_order, submitted_goods
 from tests.web.conftest import DEMO_PASSWORDS, LiveServer, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 # --- arranging through the API -------------------------------------------------------
-
-
-def _leaf_category(server: LiveServer) -> int:
-    tree = server.call("GET", "/categories")
-    parent = next(item for item in tree["items"] if item["children"])
-    return int(parent["children"][0]["id"])
-
-
-def _submitted_goods(server: LiveServer, token: str, title: str, price: int = 99_00) -> int:
-    """Goods with a photo, sent to the review queue."""
-    body = {
-        "category_id": _leaf_category(server),
-        "title": title,
-        "description": "自用闲置，功能正常。",
-        "price": price,
-        "condition": "95新",
-        "city": "杭州",
-    }
-    goods_id = int(server.call("POST", "/goods", token=token, json=body)["id"])
-    server.call(
-        "POST",
-        f"/goods/{goods_id}/photos",
-        token=token,
-        files={"file": ("p.png", png_bytes(color="teal"), "image/png")},
-    )
-    server.call("POST", f"/goods/{goods_id}/submit", token=token)
-    return goods_id
 
 
 def _verified_seller(server: LiveServer) -> str:
@@ -66,54 +37,6 @@ def _verified_seller(server: LiveServer) -> str:
     operator = server.login("operator@example.com")
     server.call("POST", f"/admin/verifications/{verification['id']}/approve", token=operator)
     return token
-
-
-def _listed_goods(server: LiveServer, seller: str, title: str, price: int) -> int:
-    goods_id = _submitted_goods(server, seller, title, price)
-    server.call(
-        "POST", f"/admin/goods/{goods_id}/approve", token=server.login("reviewer@example.com")
-    )
-    return goods_id
-
-
-def _paid_order(server: LiveServer, goods_id: int) -> tuple[int, str]:
-    """A fresh buyer buys and pays (the sandbox gateway notifies the server)."""
-    _, _, buyer = server.register("测试买家")
-    order_id = int(server.call("POST", "/orders", token=buyer, json={"goods_id": goods_id})["id"])
-    payment = server.call(
-        "POST",
-        f"/orders/{order_id}/pay",
-        token=buyer,
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-    )
-    with server.http() as http:
-        assert http.post(payment["pay_url"]).status_code == 200
-    deadline = time.monotonic() + 15
-    while server.call("GET", f"/orders/{order_id}", token=buyer)["status"] != "paid":
-        assert time.monotonic() < deadline, "the payment notification never arrived"
-        time.sleep(0.2)
-    return order_id, buyer
-
-
-def _completed_sale(server: LiveServer, seller: str, price: int) -> int:
-    """An order taken through every step, so the seller's balance grows."""
-    goods_id = _listed_goods(server, seller, f"测试结算 {uuid.uuid4().hex[:6]}", price)
-    order_id, buyer = _paid_order(server, goods_id)
-    server.call(
-        "POST",
-        f"/orders/{order_id}/video",
-        token=seller,
-        files={"file": ("item.mp4", mp4_video(seconds=4), "video/mp4")},
-    )
-    server.call("POST", f"/orders/{order_id}/confirm-video", token=buyer)
-    server.call(
-        "POST",
-        f"/orders/{order_id}/ship",
-        token=seller,
-        json={"carrier": "SF", "tracking_number": "SF1234567890"},
-    )
-    server.call("POST", f"/orders/{order_id}/confirm-receipt", token=buyer)
-    return order_id
 
 
 def _sign_in_admin(page: Any, server: LiveServer, email: str, path: str) -> None:
@@ -151,7 +74,8 @@ def test_reviewer_clears_goods_with_the_keyboard_alone(
     _, _, seller = live_server.register("键盘卖家")
     tag = uuid.uuid4().hex[:6]
     first, second, third, fourth = (
-        _submitted_goods(live_server, seller, f"审核{n} 九成新台灯 {tag}") for n in range(1, 5)
+        submitted_goods(live_server, seller, title=f"审核{n} 九成新台灯 {tag}", price=99_00)
+        for n in range(1, 5)
     )
     _sign_in_admin(desktop, live_server, "reviewer@example.com", f"/review?focus={first}")
     focus = desktop.get_by_role("region", name="当前审核")
@@ -198,7 +122,9 @@ def test_operator_pays_out_one_withdrawal_and_refuses_another(
     desktop: Any, live_server: LiveServer
 ) -> None:
     seller = _verified_seller(live_server)
-    order_id = _completed_sale(live_server, seller, price=1_000_00)
+    order_id = completed_sale(
+        live_server, seller, price=1_000_00, title=f"测试结算 {uuid.uuid4().hex[:6]}"
+    )
     account = live_server.call(
         "POST",
         "/wallet/payout-accounts",
@@ -259,8 +185,10 @@ def test_operator_settles_a_dispute_with_a_partial_refund(
     desktop: Any, live_server: LiveServer
 ) -> None:
     seller = _verified_seller(live_server)
-    goods_id = _listed_goods(live_server, seller, f"纠纷耳机 {uuid.uuid4().hex[:6]}", 300_00)
-    order_id, buyer = _paid_order(live_server, goods_id)
+    goods_id = listed_goods(
+        live_server, seller, title=f"纠纷耳机 {uuid.uuid4().hex[:6]}", price=300_00
+    )
+    order_id, buyer = paid_order(live_server, goods_id)
     live_server.call(
         "POST", f"/orders/{order_id}/dispute", token=buyer, json={"reason": "卖家迟迟不上传视频"}
     )

@@ -2,115 +2,118 @@
 
 from __future__ import annotations
 
-import io
 import json
+import random
 import re
+import string
 import time
 import uuid
 from typing import Any
 
 import pytest
-from PIL import Image
 
+from tests.web.arrange import listed_goods, wait_searchable
 from tests.web.conftest import DEMO_PASSWORDS, LiveServer, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
-COLOURS = ["#d94f3d", "#3d7ad9", "#3dd98a"]
-
-
-def _jpeg(colour: str) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (320, 320), colour).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def _publish(
-    server: LiveServer, token: str, *, title: str, price: int, condition: str, photos: int = 1,
-    city: str = "杭州", category_id: int = 17,
-) -> dict[str, Any]:
-    """Listed goods of the user behind `token`: a draft, photos, submitted, approved."""
-    goods = server.call(
-        "POST",
-        "/goods",
-        token=token,
-        json={
-            "category_id": category_id,
-            "title": title,
-            "description": f"{title}，自用，功能正常。\n同城可面交。",
-            "price": price,
-            "original_price": price * 2,
-            "condition": condition,
-            "city": city,
-        },
-    )
-    for index in range(photos):
-        server.call(
-            "POST",
-            f"/goods/{goods['id']}/photos",
-            token=token,
-            files={"file": (f"p{index}.jpg", _jpeg(COLOURS[index % 3]), "image/jpeg")},
-        )
-    server.call("POST", f"/goods/{goods['id']}/submit", token=token)
-    reviewer = server.login("reviewer@example.com")
-    listed: dict[str, Any] = server.call("POST", f"/admin/goods/{goods['id']}/approve", token=reviewer)
-    return listed
-
-
-def _wait_indexed(server: LiveServer, q: str, count: int) -> None:
-    deadline = time.monotonic() + 10
-    while server.call("GET", "/search", params={"q": q})["total"] < count:
-        assert time.monotonic() < deadline, f"{q!r} was not indexed"
-        time.sleep(0.2)
+# A page function: the search results' goods ids, in order, are exactly `ids`.
+RESULT_IDS_ARE = (
+    "ids => [...document.querySelectorAll('[aria-label=搜索结果] [data-goods-id]')]"
+    ".map(c => c.dataset.goodsId).join() === ids.join()"
+)
 
 
 @pytest.fixture(scope="module")
 def brand(live_server: LiveServer) -> dict[str, Any]:
     """Three goods of a made-up brand, from one new seller: two 95新, one 全新."""
-    word = "Zorb" + uuid.uuid4().hex[:5]
+    # Letters only: digits in the word could match a model number in the seeded catalog.
+    word = "Zorb" + "".join(random.choices(string.ascii_lowercase, k=6))
     _email, _password, token = live_server.register("阿飞的闲置")
-    goods = [
-        _publish(live_server, token, title=f"{word} 蓝牙耳机 白色", price=19900, condition="95新", photos=3),
-        _publish(live_server, token, title=f"{word} 蓝牙耳机 黑色", price=9900, condition="95新", city="苏州"),
-        _publish(live_server, token, title=f"{word} 降噪耳机 全新未拆", price=59900, condition="全新"),
+    ids = [
+        listed_goods(
+            live_server,
+            token,
+            title=f"{word} 蓝牙耳机 白色",
+            price=19900,
+            condition="95新",
+            photos=3,
+            category_id=17,
+        ),
+        listed_goods(
+            live_server,
+            token,
+            title=f"{word} 蓝牙耳机 黑色",
+            price=9900,
+            condition="95新",
+            city="苏州",
+            category_id=17,
+        ),
+        listed_goods(
+            live_server,
+            token,
+            title=f"{word} 降噪耳机 全新未拆",
+            price=59900,
+            condition="全新",
+            category_id=17,
+        ),
     ]
-    _wait_indexed(live_server, word, 3)
+    goods = [live_server.call("GET", f"/goods/{goods_id}") for goods_id in ids]
+    wait_searchable(live_server, word, 3)
     return {"word": word, "token": token, "goods": goods}
 
 
-def test_home_shows_banners_categories_hot_new_and_an_endless_feed(phone: Any, live_server: LiveServer) -> None:
+def test_home_shows_banners_categories_hot_new_and_an_endless_feed(
+    phone: Any, live_server: LiveServer
+) -> None:
     operator = live_server.login("admin@example.com")
     title = f"年末清仓节 {uuid.uuid4().hex[:4]}"
     live_server.call(
         "POST",
         "/admin/banners",
         token=operator,
-        json={"title": title, "image": "/media/no-such-banner.jpg", "link": "/search?q=iphone", "position": -1},
+        json={
+            "title": title,
+            "image": "/media/no-such-banner.jpg",
+            "link": "/search?q=iphone",
+            "position": -1,
+        },
     )
     # A few clicks make goods hot.
     newest = live_server.call("GET", "/feed/home")["new"]
-    events = [{"type": "click", "goods_id": item["id"], "device_id": f"hot-{n}"} for item in newest[:3] for n in range(3)]
+    events = [
+        {"type": "click", "goods_id": item["id"], "device_id": f"hot-{n}"}
+        for item in newest[:3]
+        for n in range(3)
+    ]
     live_server.call("POST", "/events", json={"events": events})
     time.sleep(3.2)  # the home page is cached for three seconds
 
     phone.goto(live_server.url + "/#/")
     phone.get_by_role("link", name=title.split()[0], exact=False).first.wait_for()
     assert phone.get_by_role("navigation", name="分类").get_by_role("link").count() >= 10
-    assert phone.get_by_role("navigation", name="分类").get_by_role("link", name="手机").is_visible()
+    assert (
+        phone.get_by_role("navigation", name="分类").get_by_role("link", name="手机").is_visible()
+    )
     hot = phone.get_by_role("list", name="热门")
     hot.locator("[data-goods-id]").first.wait_for()
-    assert phone.get_by_role("list", name="新发布").locator("[data-goods-id]").count() == len(newest)
+    assert phone.get_by_role("list", name="新发布").locator("[data-goods-id]").count() == len(
+        newest
+    )
     screenshot(phone, "h5-home")
 
     feed = phone.get_by_role("list", name="猜你喜欢")
-    with phone.expect_request(lambda r: r.url.endswith("/api/v1/events") and r.method == "POST") as sent:
+    with phone.expect_request(
+        lambda r: r.url.endswith("/api/v1/events") and r.method == "POST"
+    ) as sent:
         phone.mouse.wheel(0, 4000)
         feed.locator("[data-goods-id]").first.wait_for()
         first_page = feed.locator("[data-goods-id]").count()
         phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     payload = json.loads(sent.value.post_data or "{}")
     impressions = [e for e in payload["events"] if e["type"] == "impression"]
-    assert impressions and all(e["request_id"] and "ranker_version" in e for e in impressions)
+    assert impressions
+    assert all(e["request_id"] and "ranker_version" in e for e in impressions)
     assert {e["surface"] for e in impressions} <= {"home_hot", "home_new", "for_you"}
 
     for _ in range(10):
@@ -128,7 +131,9 @@ def test_home_shows_banners_categories_hot_new_and_an_endless_feed(phone: Any, l
     phone.wait_for_url("**/#/search?q=iphone")
 
 
-def test_categories_tab_lists_children_and_searches_in_one(phone: Any, live_server: LiveServer) -> None:
+def test_categories_tab_lists_children_and_searches_in_one(
+    phone: Any, live_server: LiveServer
+) -> None:
     phone.goto(live_server.url + "/#/categories")
     side = phone.get_by_role("navigation", name="一级分类")
     side.get_by_role("button", name="数码").click()
@@ -186,12 +191,12 @@ def test_search_finds_typos_filters_by_facets_sorts_and_keeps_it_in_the_address(
     results.locator("[data-goods-id]").nth(1).wait_for()
     expect_ids = [str(brand["goods"][1]["id"]), str(brand["goods"][0]["id"])]
     phone.wait_for_function(
-        "ids => [...document.querySelectorAll('[aria-label=搜索结果] [data-goods-id]')].map(c => c.dataset.goodsId).join() === ids.join()",
+        RESULT_IDS_ARE,
         arg=expect_ids,
     )
     phone.get_by_role("button", name="价格↓").click()
     phone.wait_for_function(
-        "ids => [...document.querySelectorAll('[aria-label=搜索结果] [data-goods-id]')].map(c => c.dataset.goodsId).join() === ids.join()",
+        RESULT_IDS_ARE,
         arg=list(reversed(expect_ids)),
     )
     # A price range typed in yuan (the cheaper one is ¥99, the dearer ¥199).
@@ -212,7 +217,9 @@ def test_search_finds_typos_filters_by_facets_sorts_and_keeps_it_in_the_address(
     assert "price_max" not in phone.url
 
 
-def test_search_with_nothing_found_suggests_what_to_do(phone: Any, live_server: LiveServer, brand: dict[str, Any]) -> None:
+def test_search_with_nothing_found_suggests_what_to_do(
+    phone: Any, live_server: LiveServer, brand: dict[str, Any]
+) -> None:
     phone.goto(live_server.url + f"/#/search?q={brand['word']}&condition=7成新及以下")
     phone.get_by_text("没有符合条件的宝贝").wait_for()
     phone.get_by_role("list", name="大家都在看").locator("[data-goods-id]").first.wait_for()
@@ -233,12 +240,15 @@ def test_goods_detail_shows_gallery_seller_similar_and_sends_visitors_to_log_in(
     assert phone.get_by_text("¥199", exact=True).is_visible()
     assert phone.get_by_text("原价 ¥398").is_visible()
     seller = phone.get_by_role("region", name="卖家")
-    assert "阿飞的闲置" in seller.inner_text() and "已卖出 0 件" in seller.inner_text()
+    assert "阿飞的闲置" in seller.inner_text()
+    assert "已卖出 0 件" in seller.inner_text()
     similar = phone.get_by_role("list", name="看了又看")
     similar.locator("[data-goods-id]").first.wait_for()
     screenshot(phone, "h5-goods")
     # Swiping the gallery moves the counter.
-    phone.get_by_label("宝贝图片，共3张").evaluate("track => track.scrollTo({left: track.clientWidth})")
+    phone.get_by_label("宝贝图片，共3张").evaluate(
+        "track => track.scrollTo({left: track.clientWidth})"
+    )
     phone.get_by_text("2/3").wait_for()
 
     phone.get_by_role("button", name="聊一聊").click()
@@ -253,7 +263,8 @@ def test_buying_from_the_detail_page_and_ones_own_goods(
     me = live_server.call("GET", "/me", token=token)
     phone.goto(f"{live_server.url}/static/h5/index.html#/__none")
     phone.evaluate(
-        "([t, u]) => { localStorage.setItem('idlemarket.token', t); localStorage.setItem('idlemarket.user', JSON.stringify(u)); }",
+        "([t, u]) => { localStorage.setItem('idlemarket.token', t);"
+        " localStorage.setItem('idlemarket.user', JSON.stringify(u)); }",
         [token, me],
     )
     phone.goto(live_server.url + f"/#/goods/{goods['id']}")
@@ -287,7 +298,10 @@ def test_login_and_register_forms(phone: Any, live_server: LiveServer) -> None:
     login.get_by_label("密码").fill(DEMO_PASSWORDS["shopper@example.com"])
     login.get_by_role("button", name="登录").click()
     phone.wait_for_url("**/#/search?q=shouji")
-    assert phone.evaluate("JSON.parse(localStorage.getItem('idlemarket.user')).email") == "shopper@example.com"
+    assert (
+        phone.evaluate("JSON.parse(localStorage.getItem('idlemarket.user')).email")
+        == "shopper@example.com"
+    )
 
     phone.evaluate("localStorage.clear()")
     phone.goto(live_server.url + "/#/login")
@@ -306,4 +320,6 @@ def test_login_and_register_forms(phone: Any, live_server: LiveServer) -> None:
     register.get_by_label("手机号或邮箱").fill(phone_number)
     register.get_by_role("button", name="注册并登录").click()
     phone.wait_for_url("**/#/me")
-    assert phone.evaluate("JSON.parse(localStorage.getItem('idlemarket.user')).nickname") == "新朋友"
+    assert (
+        phone.evaluate("JSON.parse(localStorage.getItem('idlemarket.user')).nickname") == "新朋友"
+    )

@@ -3,95 +3,35 @@ review, the me page, real-name verification, and the wallet down to a withdrawal
 
 from __future__ import annotations
 
-import io
 import re
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
-from tests.catalog.test_videos import mp4_video
+from catalog.identity.id_numbers import check_digit
+from tests.web.arrange import (
+    completed_sale,
+    jpeg_bytes,
+    leaf_category,
+    listed_goods,
+    submitted_goods,
+)
 from tests.web.conftest import LiveServer, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
 
 def id_number(first17: str = "11010119900307123") -> str:
     """A well-formed resident ID number (GB 11643-1999 check digit)."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
-    return first17 + "10X98765432"[total % 11]
+    return first17 + check_digit(first17)
 
 
 def jpeg(path: Path, colour: tuple[int, int, int]) -> Path:
-    Image.new("RGB", (320, 240), colour).save(path, "JPEG", quality=80)
+    """A photo on disk, for the file picker."""
+    path.write_bytes(jpeg_bytes(colour))
     return path
-
-
-def jpeg_bytes(colour: tuple[int, int, int]) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def leaf_category(server: LiveServer) -> tuple[str, str, int]:
-    """(parent name, child name, child id) of the first top-level category with children."""
-    tree = server.call("GET", "/categories")
-    parent = next(item for item in tree["items"] if item["children"])
-    child = parent["children"][0]
-    return parent["name"], child["name"], child["id"]
-
-
-def goods_via_api(server: LiveServer, token: str, *, title: str, price: int) -> int:
-    """Goods submitted for review through the API (the publish form is tested on its own)."""
-    _parent, _child, category_id = leaf_category(server)
-    goods = server.call(
-        "POST",
-        "/goods",
-        token=token,
-        json={
-            "category_id": category_id,
-            "title": title,
-            "price": price,
-            "condition": "95新",
-            "city": "杭州",
-        },
-    )
-    server.call(
-        "POST",
-        f"/goods/{goods['id']}/photos",
-        token=token,
-        files={"file": ("a.jpg", jpeg_bytes((200, 80, 40)), "image/jpeg")},
-    )
-    server.call("POST", f"/goods/{goods['id']}/submit", token=token)
-    return int(goods["id"])
-
-
-def completed_sale(server: LiveServer, seller_token: str, *, price: int) -> int:
-    """A sale through escrow to the end: listed, bought, paid, filmed, shipped, received."""
-    reviewer = server.login("reviewer@example.com")
-    goods_id = goods_via_api(server, seller_token, title="自用机械键盘 青轴", price=price)
-    server.call("POST", f"/admin/goods/{goods_id}/approve", token=reviewer)
-    _email, _password, buyer = server.register("买家小王")
-    order = server.call("POST", "/orders", token=buyer, json={"goods_id": goods_id})
-    payment = server.call("POST", f"/orders/{order['id']}/pay", token=buyer)
-    with server.http() as http:
-        assert http.post(payment["pay_url"]).status_code == 200
-    deadline = time.monotonic() + 15
-    while server.call("GET", f"/orders/{order['id']}", token=buyer)["status"] != "paid":
-        assert time.monotonic() < deadline, "the sandbox payment never arrived"
-        time.sleep(0.2)
-    video = ("item.mp4", mp4_video(seconds=4), "video/mp4")
-    server.call("POST", f"/orders/{order['id']}/video", token=seller_token, files={"file": video})
-    server.call("POST", f"/orders/{order['id']}/confirm-video", token=buyer)
-    shipment = {"carrier": "SF", "tracking_number": "SF1234567890"}
-    server.call("POST", f"/orders/{order['id']}/ship", token=seller_token, json=shipment)
-    server.call("POST", f"/orders/{order['id']}/confirm-receipt", token=buyer)
-    return int(order["id"])
 
 
 def test_a_new_seller_publishes_goods_with_photos_through_review(
@@ -181,7 +121,7 @@ def test_rejected_goods_show_the_reason_and_go_back_to_review_after_an_edit(
     phone: Any, live_server: LiveServer, tmp_path: Path
 ) -> None:
     email, password, token = live_server.register("被拒卖家")
-    goods_id = goods_via_api(live_server, token, title="二手 滑板 双翘", price=12000)
+    goods_id = submitted_goods(live_server, token, title="二手 滑板 双翘", price=12000)
     first_photo = live_server.call("GET", f"/goods/{goods_id}", token=token)["photos"][0]["id"]
     reviewer = live_server.login("reviewer@example.com")
     reason = "图片与标题不符，请补充实物照片"
@@ -214,10 +154,7 @@ def test_editing_the_price_of_listed_goods_keeps_them_on_sale(
     phone: Any, live_server: LiveServer
 ) -> None:
     email, password, token = live_server.register("改价卖家")
-    goods_id = goods_via_api(live_server, token, title="九九新 电饭煲 3L", price=15000)
-    live_server.call(
-        "POST", f"/admin/goods/{goods_id}/approve", token=live_server.login("reviewer@example.com")
-    )
+    goods_id = listed_goods(live_server, token, title="九九新 电饭煲 3L", price=15000)
     sign_in(phone, live_server, email, password, path=f"/#/publish/{goods_id}")
     expect(phone.get_by_label("价格（元）")).to_have_value("150")
     assert phone.get_by_role("button", name="存草稿").count() == 0

@@ -4,65 +4,17 @@ shipping and receipt to both ratings. A stranger cannot open the order."""
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from tests.catalog.test_videos import mp4_video
+from tests.web.arrange import answer_dialog, listed_goods
 from tests.web.conftest import LiveServer, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _photo() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (320, 320), (230, 180, 60)).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-def _listed_goods(server: LiveServer, seller_token: str, title: str, price: int) -> int:
-    """Goods of the seller's, through the API: draft, photo, submit, a reviewer's approval."""
-    categories = server.call("GET", "/categories")["items"]
-    leaf = categories[0]
-    while leaf.get("children"):
-        leaf = leaf["children"][0]
-    goods = server.call(
-        "POST",
-        "/goods",
-        token=seller_token,
-        json={
-            "category_id": leaf["id"],
-            "title": title,
-            "price": price,
-            "condition": "95新",
-            "city": "杭州",
-        },
-    )
-    server.call(
-        "POST",
-        f"/goods/{goods['id']}/photos",
-        token=seller_token,
-        files={"file": ("photo.jpg", _photo(), "image/jpeg")},
-    )
-    server.call("POST", f"/goods/{goods['id']}/submit", token=seller_token)
-    reviewer = server.login("reviewer@example.com")
-    server.call("POST", f"/admin/goods/{goods['id']}/approve", token=reviewer, json={})
-    return int(goods["id"])
-
-
-def _answer_dialog(page: Any, title: str, fields: dict[str, str], submit: str) -> None:
-    dialog = page.get_by_role("dialog", name=re.compile(title))
-    for label, value in fields.items():
-        field = dialog.get_by_label(label)
-        if field.evaluate("element => element.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-    dialog.get_by_role("button", name=submit).click()
 
 
 def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
@@ -70,7 +22,7 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
 ) -> None:
     shopper_email, shopper_password, _ = live_server.register("小买")
     seller_email, seller_password, seller_token = live_server.register("小卖")
-    goods_id = _listed_goods(live_server, seller_token, "九成新机械键盘 青轴", 10000)
+    goods_id = listed_goods(live_server, seller_token, title="九成新机械键盘 青轴", price=10000)
     shopper_token = live_server.tokens[shopper_email]
     conversation = live_server.call("POST", f"/goods/{goods_id}/conversations", token=shopper_token)
 
@@ -105,10 +57,10 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
 
     # Bargaining: ¥80 offered, ¥90 countered, the shopper accepts the counter.
     buyer.get_by_role("button", name="出价").click()
-    _answer_dialog(buyer, "出个价", {"价格（元）": "80"}, "提交")
+    answer_dialog(buyer, "出个价", {"价格（元）": "80"}, "提交")
     offer = seller.get_by_role("region", name="买家出价 ¥80")
     offer.get_by_role("button", name="还价").click()
-    _answer_dialog(seller, "还价", {"价格（元）": "90"}, "提交")
+    answer_dialog(seller, "还价", {"价格（元）": "90"}, "提交")
     counter = buyer.get_by_role("region", name="卖家还价 ¥90")
     counter.get_by_text("待回应").wait_for()
     assert buyer.get_by_role("region", name="买家出价 ¥80").get_by_text("已还价").is_visible()
@@ -149,7 +101,7 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
     # The seller ships.
     seller.reload()
     seller.get_by_role("button", name="去发货").click()
-    _answer_dialog(
+    answer_dialog(
         seller, "填写发货信息", {"快递公司": "SF", "快递单号": "SF1234567890"}, "确认发货"
     )
     seller.get_by_role("region", name="订单状态").get_by_text("已发货").wait_for()
@@ -164,11 +116,11 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
 
     # Both rate.
     buyer.get_by_role("button", name="去评价").click()
-    _answer_dialog(buyer, "评价卖家", {"评分": "5", "评价内容（选填）": "键盘很好"}, "提交评价")
+    answer_dialog(buyer, "评价卖家", {"评分": "5", "评价内容（选填）": "键盘很好"}, "提交评价")
     buyer.get_by_text("键盘很好").wait_for()
     seller.reload()
     seller.get_by_role("button", name="去评价").click()
-    _answer_dialog(seller, "评价买家", {"评分": "4"}, "提交评价")
+    answer_dialog(seller, "评价买家", {"评分": "4"}, "提交评价")
     seller.get_by_text("卖家评价买家").wait_for()
     assert seller.get_by_role("button", name="去评价").count() == 0
 
@@ -205,7 +157,7 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
 def test_the_message_rate_limit_is_said_in_the_chat(phone: Any, live_server: LiveServer) -> None:
     shopper_email, shopper_password, shopper_token = live_server.register("话多的买家")
     _, _, seller_token = live_server.register("卖家")
-    goods_id = _listed_goods(live_server, seller_token, "闲置台灯 暖光", 3000)
+    goods_id = listed_goods(live_server, seller_token, title="闲置台灯 暖光", price=3000)
     conversation = live_server.call("POST", f"/goods/{goods_id}/conversations", token=shopper_token)
     sign_in(
         phone, live_server, shopper_email, shopper_password, path=f"/#/chat/{conversation['id']}"

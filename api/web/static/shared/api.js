@@ -63,9 +63,9 @@ const MESSAGES = {
   invalid_schedule: "结束时间须晚于开始时间",
 };
 
-/** Whether the API's refusal code has a wording of ours (not the server's English). */
-export function hasMessage(code) {
-  return Object.hasOwn(MESSAGES, code);
+/** Our wording of an API refusal code, or undefined when we have none. */
+export function messageFor(code) {
+  return Object.hasOwn(MESSAGES, code ?? "") ? MESSAGES[code] : undefined;
 }
 
 export class ApiError extends Error {

@@ -5,7 +5,7 @@
 // Also home to two pieces the messages and orders pages share: `LiveSocket` (the
 // reconnecting WebSocket) and `goodsByIds` (goods titles and photos, one request per good).
 
-import { api, auth } from "../../shared/api.js";
+import { api, auth, messageFor } from "../../shared/api.js";
 import { clear, emptyState, h, loading, promptDialog, timeAgo, timeLeft, toast, toFen, yuan } from "../../shared/dom.js";
 import { setTitle } from "../app.js";
 
@@ -19,7 +19,7 @@ const TRADE_ERRORS = {
 
 /** An API refusal from the trade pages, in Chinese. */
 export function tradeError(error) {
-  return TRADE_ERRORS[error?.code] || error?.message || "出错了，请稍后再试";
+  return TRADE_ERRORS[error?.code] || messageFor(error?.code) || error?.message || "出错了，请稍后再试";
 }
 
 function showTradeError(error) {

@@ -1,7 +1,7 @@
 // 发布闲置 / 编辑闲置: a draft is saved with POST /goods then PATCH; photos chosen before the
 // first save wait in the page and are uploaded (in the order shown) when it is saved.
 
-import { api, hasMessage } from "../../shared/api.js";
+import { api, messageFor } from "../../shared/api.js";
 import { CONDITIONS, emptyState, h, loading, showError, toFen, toast, yuan } from "../../shared/dom.js";
 import { setTitle } from "../app.js";
 
@@ -64,7 +64,7 @@ export function showFieldErrors(root, error) {
   const problems = [];
   for (const item of error?.fields || []) {
     if (typeof item === "string") problems.push([item, "必填"]);
-    else problems.push([item.field, FIELD_TYPES[item.type] || CODES[error.code] || (hasMessage(error.code) ? error.message : "填写有误")]);
+    else problems.push([item.field, FIELD_TYPES[item.type] || CODES[error.code] || messageFor(error.code) || "填写有误"]);
   }
   if (error?.body?.field) problems.push([error.body.field, CODES[error.code] || error.message]);
   let placed = 0;
@@ -248,7 +248,7 @@ function drawEditor(view, ctx, tree, initial) {
       } catch (error) {
         photos = photos.filter((one) => one !== photo);
         drawPhotos();
-        const message = CODES[error.code] || (error.code?.startsWith("photo_") && hasMessage(error.code) ? error.message : null);
+        const message = CODES[error.code] || (error.code?.startsWith("photo_") ? messageFor(error.code) : null);
         if (message) setFieldError(form, "photos", `「${photo.file.name}」${message}`);
         if (message) toast(message, "error");
         else showError(error);
