@@ -32,7 +32,6 @@ from api.schemas.conversations import (
 )
 from catalog.conversations import offers
 from catalog.conversations import service as conversations
-from catalog.conversations.service import ConversationSummary
 from catalog.errors import RateLimited
 from catalog.notifications import service as notifications
 
@@ -49,7 +48,7 @@ def open_conversation(
     )
     if new:
         record_server_event(request, session, user=user, kind="chat", goods_id=goods_id)
-    return ConversationOut.of(ConversationSummary(conversation, 0, None))
+    return ConversationOut.of(conversations.summary_of(session, conversation, user=user))
 
 
 @router.get("/conversations")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,9 +29,9 @@ class ConversationSummary:
     unread: int
     last_message: Message | None
     # What a conversation list shows beside each row, loaded for the whole page at once.
-    other_party_nickname: str = ""
-    goods: Goods | None = None
-    goods_thumb_path: str | None = None
+    other_party_nickname: str
+    goods: Goods | None
+    goods_thumb_path: str | None
 
 
 def open_conversation(
@@ -209,57 +209,63 @@ def conversations_of(
             .limit(page_size)
         )
     )
-    summaries = []
-    for conversation in rows:
-        read_id = (
-            conversation.buyer_read_id
-            if user.id == conversation.buyer_id
-            else conversation.seller_read_id
-        )
-        unread = session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(
-                Message.conversation_id == conversation.id,
-                Message.id > read_id,
-                Message.sender_id.is_distinct_from(user.id),
-            )
-        )
-        last = (
-            session.get(Message, conversation.last_message_id)
-            if conversation.last_message_id
-            else None
-        )
-        summaries.append(ConversationSummary(conversation, int(unread or 0), last))
-    return _with_parties_and_goods(session, summaries, user_id=user.id), total
+    return _summaries(session, rows, user_id=user.id), total
 
 
-def _with_parties_and_goods(
-    session: Session, summaries: list[ConversationSummary], *, user_id: int
+def summary_of(session: Session, conversation: Conversation, *, user: User) -> ConversationSummary:
+    """One conversation as the user's list shows it."""
+    return _summaries(session, [conversation], user_id=user.id)[0]
+
+
+def _summaries(
+    session: Session, rows: list[Conversation], *, user_id: int
 ) -> list[ConversationSummary]:
-    """Each conversation with the other side's nickname and its good, in three queries."""
-    others = {other_party(item.conversation, user_id) for item in summaries}
-    goods_ids = {item.conversation.goods_id for item in summaries}
+    """A page of conversations as a list shows them, in a fixed number of queries: unread
+    counts, last messages, the other sides' nicknames, the goods and their photos."""
+    ids = [conversation.id for conversation in rows]
+    my_read_id = case(
+        (Conversation.buyer_id == user_id, Conversation.buyer_read_id),
+        else_=Conversation.seller_read_id,
+    )
+    unread: dict[int, int] = {
+        conversation_id: count
+        for conversation_id, count in session.execute(
+            select(Message.conversation_id, func.count())
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Message.conversation_id.in_(ids),
+                Message.id > my_read_id,
+                Message.sender_id.is_distinct_from(user_id),
+            )
+            .group_by(Message.conversation_id)
+        )
+    }
+    last_ids = [c.last_message_id for c in rows if c.last_message_id]
+    last = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(last_ids)))}
+    others = {other_party(conversation, user_id) for conversation in rows}
     nicknames: dict[int, str] = {
-        user_id: nickname
-        for user_id, nickname in session.execute(
+        person_id: nickname
+        for person_id, nickname in session.execute(
             select(User.id, User.nickname).where(User.id.in_(others))
         )
     }
+    goods_ids = {conversation.goods_id for conversation in rows}
     goods = {g.id: g for g in session.scalars(select(Goods).where(Goods.id.in_(goods_ids)))}
     photos = goods_repository.photos_of(session, list(goods_ids))
     return [
-        replace(
-            item,
-            other_party_nickname=nicknames.get(other_party(item.conversation, user_id), ""),
-            goods=goods.get(item.conversation.goods_id),
+        ConversationSummary(
+            conversation=conversation,
+            unread=unread.get(conversation.id, 0),
+            last_message=last.get(conversation.last_message_id or 0),
+            other_party_nickname=nicknames.get(other_party(conversation, user_id), ""),
+            goods=goods.get(conversation.goods_id),
             goods_thumb_path=(
-                photos[item.conversation.goods_id][0].thumb_path
-                if photos.get(item.conversation.goods_id)
+                photos[conversation.goods_id][0].thumb_path
+                if photos.get(conversation.goods_id)
                 else None
             ),
         )
-        for item in summaries
+        for conversation in rows
     ]
 
 

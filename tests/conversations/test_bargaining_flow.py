@@ -39,6 +39,13 @@ def test_offer_countered_then_accepted_opens_an_order_at_the_agreed_price(chat: 
         goods["title"],
         goods["price"],
     )
+    reopened = chat.post(f"/goods/{chat.goods_id}/conversations", "buyer").json()
+    assert (reopened["id"], reopened["other_party_nickname"], reopened["goods_title"]) == (
+        conversation_id,
+        "卖家",
+        goods["title"],
+    )
+    assert reopened["last_message"]["text"] == "还在吗？"
 
     offer = chat.offer(conversation_id, 1_500_00)
     counter = chat.post(f"/offers/{offer['id']}/counter", "seller", json={"price": 1_800_00})
