@@ -28,19 +28,13 @@ from api.schemas.orders import (
     ResolveDisputeIn,
     TradeHealthOut,
 )
-from api.schemas.wallet import (
-    PayoutAccountOut,
-    PayOutIn,
-    RejectWithdrawalIn,
-    StaffWithdrawalOut,
-    WithdrawalOut,
-)
+from api.schemas.wallet import PayOutIn, RejectWithdrawalIn, StaffWithdrawalOut, WithdrawalOut
 from catalog.pagination import fetch_page
 from catalog.trade import invariants, repository
 from catalog.trade import service as trade
 from catalog.trade.models import OrderStatus
 from catalog.wallet import service as wallet
-from catalog.wallet.models import PayoutAccount, WithdrawalStatus
+from catalog.wallet.models import WithdrawalStatus
 
 router = APIRouter(prefix="/admin", tags=["admin: trade"])
 
@@ -124,19 +118,9 @@ def all_withdrawals(
     )
     accounts = wallet.accounts_of_withdrawals(session, items)
     return paging.answer(
-        [
-            StaffWithdrawalOut(
-                **WithdrawalOut.of(item).model_dump(),
-                payout_account=_account_out(accounts.get(item.payout_account_id)),
-            )
-            for item in items
-        ],
+        [StaffWithdrawalOut.of_staff(item, accounts.get(item.payout_account_id)) for item in items],
         total,
     )
-
-
-def _account_out(account: PayoutAccount | None) -> PayoutAccountOut | None:
-    return PayoutAccountOut.of(account) if account is not None else None
 
 
 @router.post("/withdrawals/{withdrawal_id}/pay")

@@ -89,3 +89,10 @@ class StaffWithdrawalOut(WithdrawalOut):
     payout_account: PayoutAccountOut | None = Field(
         default=None, description="where the money goes (number masked)"
     )
+
+    @classmethod
+    def of_staff(cls, withdrawal: Withdrawal, account: PayoutAccount | None) -> StaffWithdrawalOut:
+        return cls(
+            **WithdrawalOut.of(withdrawal).model_dump(),
+            payout_account=PayoutAccountOut.of(account) if account is not None else None,
+        )

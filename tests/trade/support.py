@@ -111,6 +111,16 @@ class Trade:
         assert response.status_code == 200, response.text
         return order_id
 
+    def payout_account(self, number: str = "13800138000") -> int:
+        """An Alipay account of the seller's (holder 王小明) to withdraw to."""
+        account = self.post(
+            "/wallet/payout-accounts",
+            "seller",
+            json={"kind": "alipay", "holder_name": "王小明", "number": number},
+        )
+        assert account.status_code == 201, account.text
+        return int(account.json()["id"])
+
     def sweep(self) -> int:
         from catalog.trade.sweeper import sweep_due_orders
 

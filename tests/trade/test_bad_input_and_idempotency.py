@@ -704,14 +704,8 @@ def test_confirming_receipt_twice_with_one_key_releases_once(trade: Trade) -> No
 
 def test_withdrawing_twice_with_one_key_reserves_once(trade: Trade) -> None:
     trade.completed()
-    account = trade.post(
-        "/wallet/payout-accounts",
-        "seller",
-        json={"kind": "alipay", "holder_name": "王小明", "number": "13800138000"},
-    )
-    assert account.status_code == 201, account.text
     headers = {**trade.as_("seller"), "Idempotency-Key": "withdraw-1"}
-    body = {"payout_account_id": account.json()["id"], "amount": 500_00}
+    body = {"payout_account_id": trade.payout_account(), "amount": 500_00}
 
     first = trade.client.post(f"{V1}/withdrawals", json=body, headers=headers)
     assert first.status_code == 201, first.text
@@ -734,14 +728,9 @@ def test_withdrawing_twice_with_one_key_reserves_once(trade: Trade) -> None:
 
 def test_withdrawing_more_than_is_available_moves_nothing(trade: Trade) -> None:
     trade.completed()
-    account = trade.post(
-        "/wallet/payout-accounts",
-        "seller",
-        json={"kind": "alipay", "holder_name": "王小明", "number": "13800138000"},
-    )
-    assert account.status_code == 201, account.text
+    account_id = trade.payout_account()
     was = ledger_state(trade.session)
-    body = {"payout_account_id": account.json()["id"], "amount": PRICE - FEE + 1}
+    body = {"payout_account_id": account_id, "amount": PRICE - FEE + 1}
     refused = trade.client.post(
         f"{V1}/withdrawals",
         json=body,

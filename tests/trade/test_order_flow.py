@@ -99,3 +99,25 @@ def test_unpaid_order_expires_and_relists(trade: Trade) -> None:
     assert trade.sweep() == 1
     assert trade.order(order_id)["status"] == "cancelled"
     assert trade.get(f"/goods/{trade.goods_id}", "buyer").json()["status"] == "listed"
+
+
+def test_operators_see_the_account_to_pay_each_withdrawal_to_masked(trade: Trade) -> None:
+    trade.completed()
+    account_id = trade.payout_account("13800138000")
+    requested = trade.post(
+        "/withdrawals", "seller", json={"payout_account_id": account_id, "amount": 100_00}
+    )
+    assert requested.status_code == 201, requested.text
+    created_at = trade.get("/wallet/payout-accounts", "seller").json()[0]["created_at"]
+
+    listed = trade.get("/admin/withdrawals", "operator")
+    assert listed.status_code == 200, listed.text
+    (item,) = [w for w in listed.json()["items"] if w["id"] == requested.json()["id"]]
+    assert item["payout_account"] == {
+        "id": account_id,
+        "kind": "alipay",
+        "holder_name": "王小明",
+        "number_masked": "138****8000",
+        "created_at": created_at,
+    }
+    assert "13800138000" not in listed.text
