@@ -2,8 +2,8 @@
 // money to the seller, with a note both sides see.
 
 import { api, newIdempotencyKey } from "../../shared/api.js";
-import { dateTime, emptyState, h, loading, promptDialog, showError, toast, toFen, yuan } from "../../shared/dom.js";
-import { ACTOR, OUTCOME, pageFrame, pager, table } from "./kit.js";
+import { dateTime, h, promptDialog, showError, toast, toFen, yuan } from "../../shared/dom.js";
+import { ACTOR, OUTCOME, pageFrame, showPagedTable } from "./kit.js";
 
 export default async function render(view) {
   const body = pageFrame(view, "纠纷");
@@ -38,28 +38,19 @@ export default async function render(view) {
   }
 
   async function load(page) {
-    body.replaceChildren(loading());
-    try {
-      const answer = await api("/admin/disputes", { query: { page } });
-      if (!answer.items.length) return body.replaceChildren(emptyState("没有待处理的纠纷"));
-      body.replaceChildren(
-        table(
-          [
-            ["订单", (d) => h("a", { href: `#/orders/${d.order_id}` }, `#${d.order_id}`)],
-            ["发起方", (d) => ACTOR[d.opener] || d.opener],
-            ["原因", (d) => d.reason],
-            ["发起时间", (d) => dateTime(d.opened_at)],
-            ["操作", (d) => h("button", { type: "button", class: "btn btn-small btn-primary", "aria-label": `处理订单 #${d.order_id} 的纠纷`, onclick: () => resolve(d) }, "处理")],
-          ],
-          answer.items,
-          { caption: "待处理纠纷" },
-        ),
-        pager(answer, load),
-      );
-    } catch (error) {
-      showError(error);
-      body.replaceChildren(emptyState(error.message));
-    }
+    await showPagedTable(body, {
+      fetch: () => api("/admin/disputes", { query: { page } }),
+      empty: "没有待处理的纠纷",
+      caption: "待处理纠纷",
+      go: load,
+      columns: [
+        ["订单", (d) => h("a", { href: `#/orders/${d.order_id}` }, `#${d.order_id}`)],
+        ["发起方", (d) => ACTOR[d.opener] || d.opener],
+        ["原因", (d) => d.reason],
+        ["发起时间", (d) => dateTime(d.opened_at)],
+        ["操作", (d) => h("button", { type: "button", class: "btn btn-small btn-primary", "aria-label": `处理订单 #${d.order_id} 的纠纷`, onclick: () => resolve(d) }, "处理")],
+      ],
+    });
   }
   await load(1);
 }

@@ -2,7 +2,7 @@
 // names for the API's states, and a reason prompt with quick picks.
 
 import { api } from "../../shared/api.js";
-import { h, promptDialog } from "../../shared/dom.js";
+import { emptyState, h, loading, promptDialog, showError } from "../../shared/dom.js";
 
 export const ORDER_STATUS = {
   awaiting_payment: "待付款",
@@ -55,6 +55,22 @@ export function pager(answer, go) {
     h("button", { type: "button", class: "btn btn-small", disabled: answer.page <= 1, onclick: () => go(answer.page - 1) }, "上一页"),
     h("button", { type: "button", class: "btn btn-small", disabled: answer.page >= pages, onclick: () => go(answer.page + 1) }, "下一页"),
   );
+}
+
+/**
+ * One page of a list into `body`: loading, then a table with a pager, the `empty` text, or
+ * the refusal. `fetch()` answers a Page; `go(page)` shows another one.
+ */
+export async function showPagedTable(body, { fetch, empty, columns, caption, rowAttrs, go }) {
+  body.replaceChildren(loading());
+  try {
+    const answer = await fetch();
+    if (!answer.items.length) return body.replaceChildren(emptyState(empty));
+    body.replaceChildren(table(columns, answer.items, { caption, rowAttrs }), pager(answer, go));
+  } catch (error) {
+    showError(error);
+    body.replaceChildren(emptyState(error.message));
+  }
 }
 
 /** Ask for a reason; resolves to the text or null. */

@@ -1,8 +1,8 @@
 // Users: search by email, phone or nickname, filter by role; change a role or suspend.
 
 import { api, auth } from "../../shared/api.js";
-import { confirmDialog, dateTime, emptyState, h, loading, showError, toast } from "../../shared/dom.js";
-import { ROLE, USER_STATUS, pageFrame, pager, table } from "./kit.js";
+import { confirmDialog, dateTime, h, showError, toast } from "../../shared/dom.js";
+import { pageFrame, ROLE, showPagedTable, USER_STATUS } from "./kit.js";
 
 export default async function render(view, ctx) {
   const q = h("input", { type: "search", name: "q", placeholder: "邮箱、手机号或昵称", "aria-label": "搜索用户", value: ctx.query.q || "" });
@@ -31,49 +31,40 @@ export default async function render(view, ctx) {
   let current = 1;
   async function load(page) {
     current = page;
-    body.replaceChildren(loading());
-    try {
-      const answer = await api("/admin/users", { query: { q: q.value.trim(), role: role.value, page } });
-      if (!answer.items.length) return body.replaceChildren(emptyState("没有找到用户"));
-      const me = auth.user?.id;
-      body.replaceChildren(
-        table(
-          [
-            ["ID", (u) => `#${u.id}`],
-            ["昵称", (u) => u.nickname],
-            ["邮箱 / 手机", (u) => [u.email, u.phone].filter(Boolean).join(" / ")],
-            ["实名", (u) => (u.verified ? "已认证" : "未认证")],
-            [
-              "角色",
-              (u) => {
-                const select = h("select", { "aria-label": `${u.nickname} 的角色`, disabled: u.id === me }, Object.entries(ROLE).map(([value, text]) => h("option", { value, selected: u.role === value }, text)));
-                select.addEventListener("change", async () => {
-                  if (!(await update(u, { role: select.value }, `设为${ROLE[select.value]}`))) select.value = u.role;
-                });
-                return select;
-              },
-            ],
-            ["状态", (u) => h("span", { class: u.status === "banned" ? "bad" : "" }, USER_STATUS[u.status] || u.status)],
-            ["注册时间", (u) => dateTime(u.created_at)],
-            [
-              "操作",
-              (u) =>
-                u.id === me
-                  ? h("span", { class: "muted" }, "当前账号")
-                  : u.status === "banned"
-                    ? h("button", { type: "button", class: "btn btn-small", onclick: () => update(u, { status: "active" }, "解除封禁") }, "解封")
-                    : h("button", { type: "button", class: "btn btn-small btn-danger", onclick: () => update(u, { status: "banned" }, "封禁") }, "封禁"),
-            ],
-          ],
-          answer.items,
-          { caption: "用户列表" },
-        ),
-        pager(answer, load),
-      );
-    } catch (error) {
-      showError(error);
-      body.replaceChildren(emptyState(error.message));
-    }
+    const me = auth.user?.id;
+    await showPagedTable(body, {
+      fetch: () => api("/admin/users", { query: { q: q.value.trim(), role: role.value, page } }),
+      empty: "没有找到用户",
+      caption: "用户列表",
+      go: load,
+      columns: [
+        ["ID", (u) => `#${u.id}`],
+        ["昵称", (u) => u.nickname],
+        ["邮箱 / 手机", (u) => [u.email, u.phone].filter(Boolean).join(" / ")],
+        ["实名", (u) => (u.verified ? "已认证" : "未认证")],
+        [
+          "角色",
+          (u) => {
+            const select = h("select", { "aria-label": `${u.nickname} 的角色`, disabled: u.id === me }, Object.entries(ROLE).map(([value, text]) => h("option", { value, selected: u.role === value }, text)));
+            select.addEventListener("change", async () => {
+              if (!(await update(u, { role: select.value }, `设为${ROLE[select.value]}`))) select.value = u.role;
+            });
+            return select;
+          },
+        ],
+        ["状态", (u) => h("span", { class: u.status === "banned" ? "bad" : "" }, USER_STATUS[u.status] || u.status)],
+        ["注册时间", (u) => dateTime(u.created_at)],
+        [
+          "操作",
+          (u) =>
+            u.id === me
+              ? h("span", { class: "muted" }, "当前账号")
+              : u.status === "banned"
+                ? h("button", { type: "button", class: "btn btn-small", onclick: () => update(u, { status: "active" }, "解除封禁") }, "解封")
+                : h("button", { type: "button", class: "btn btn-small btn-danger", onclick: () => update(u, { status: "banned" }, "封禁") }, "封禁"),
+        ],
+      ],
+    });
   }
   await load(1);
 }

@@ -1,8 +1,8 @@
 // Real-name verifications: pending ones first; approve, or reject with a reason the user sees.
 
 import { api } from "../../shared/api.js";
-import { dateTime, emptyState, h, loading, showError, toast } from "../../shared/dom.js";
-import { askReason, pageFrame, pager, table } from "./kit.js";
+import { dateTime, h, showError, toast } from "../../shared/dom.js";
+import { askReason, pageFrame, showPagedTable } from "./kit.js";
 
 const STATUS = { pending: "待审核", approved: "已通过", rejected: "已驳回" };
 
@@ -27,42 +27,33 @@ export default async function render(view) {
   }
 
   async function load(page) {
-    body.replaceChildren(loading());
-    try {
-      const answer = await api("/admin/verifications", { query: { status, page } });
-      if (!answer.items.length) return body.replaceChildren(emptyState("没有待处理的实名认证"));
-      body.replaceChildren(
-        table(
-          [
-            ["编号", (r) => `#${r.id}`],
-            ["用户", (r) => `#${r.user_id}`],
-            ["姓名", (r) => r.real_name],
-            ["身份证号", (r) => r.id_number],
-            ["提交时间", (r) => dateTime(r.submitted_at)],
-            ["状态", (r) => STATUS[r.status] || r.status],
-            ["原因", (r) => r.reason || ""],
-            [
-              "操作",
-              (r) =>
-                r.status === "pending"
-                  ? h(
-                      "div",
-                      { class: "actions" },
-                      h("button", { type: "button", class: "btn btn-small btn-primary", "aria-label": `通过 ${r.real_name}`, onclick: () => decide(r, true) }, "通过"),
-                      h("button", { type: "button", class: "btn btn-small btn-danger", "aria-label": `驳回 ${r.real_name}`, onclick: () => decide(r, false) }, "驳回"),
-                    )
-                  : "",
-            ],
-          ],
-          answer.items,
-          { caption: "实名认证列表" },
-        ),
-        pager(answer, load),
-      );
-    } catch (error) {
-      showError(error);
-      body.replaceChildren(emptyState(error.message));
-    }
+    await showPagedTable(body, {
+      fetch: () => api("/admin/verifications", { query: { status, page } }),
+      empty: "没有待处理的实名认证",
+      caption: "实名认证列表",
+      go: load,
+      columns: [
+        ["编号", (r) => `#${r.id}`],
+        ["用户", (r) => `#${r.user_id}`],
+        ["姓名", (r) => r.real_name],
+        ["身份证号", (r) => r.id_number],
+        ["提交时间", (r) => dateTime(r.submitted_at)],
+        ["状态", (r) => STATUS[r.status] || r.status],
+        ["原因", (r) => r.reason || ""],
+        [
+          "操作",
+          (r) =>
+            r.status === "pending"
+              ? h(
+                  "div",
+                  { class: "actions" },
+                  h("button", { type: "button", class: "btn btn-small btn-primary", "aria-label": `通过 ${r.real_name}`, onclick: () => decide(r, true) }, "通过"),
+                  h("button", { type: "button", class: "btn btn-small btn-danger", "aria-label": `驳回 ${r.real_name}`, onclick: () => decide(r, false) }, "驳回"),
+                )
+              : "",
+        ],
+      ],
+    });
   }
   await load(1);
 }

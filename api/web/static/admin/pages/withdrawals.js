@@ -2,8 +2,8 @@
 // a reason (the money goes back to the seller). The account number is shown masked.
 
 import { api } from "../../shared/api.js";
-import { dateTime, emptyState, h, loading, promptDialog, showError, toast, yuan } from "../../shared/dom.js";
-import { PAYOUT_KIND, WITHDRAWAL_STATUS, askReason, pageFrame, pager, table } from "./kit.js";
+import { dateTime, h, promptDialog, showError, toast, yuan } from "../../shared/dom.js";
+import { askReason, pageFrame, PAYOUT_KIND, showPagedTable, WITHDRAWAL_STATUS } from "./kit.js";
 
 export default async function render(view, ctx) {
   const filter = h("select", { "aria-label": "提现状态" }, Object.entries(WITHDRAWAL_STATUS).map(([value, text]) => h("option", { value, selected: ctx.query.status === value }, text)));
@@ -41,44 +41,35 @@ export default async function render(view, ctx) {
   const account = (w) => (w.payout_account ? `${PAYOUT_KIND[w.payout_account.kind] || w.payout_account.kind} · ${w.payout_account.holder_name} · ${w.payout_account.number_masked}` : `账户 #${w.payout_account_id}`);
 
   async function load(page) {
-    body.replaceChildren(loading());
-    try {
-      const answer = await api("/admin/withdrawals", { query: { status: filter.value, page } });
-      if (!answer.items.length) return body.replaceChildren(emptyState(`没有${WITHDRAWAL_STATUS[filter.value]}的提现`));
-      body.replaceChildren(
-        table(
-          [
-            ["编号", (w) => `#${w.id}`],
-            ["用户", (w) => `#${w.user_id}`],
-            ["金额", (w) => h("span", { class: "price" }, yuan(w.amount))],
-            ["收款账户", account],
-            ["申请时间", (w) => dateTime(w.requested_at)],
-            ["状态", (w) => WITHDRAWAL_STATUS[w.status] || w.status],
-            ["流水号 / 原因", (w) => w.transfer_reference || w.rejection_reason || ""],
-            [
-              "操作",
-              (w) =>
-                w.status === "requested"
-                  ? h(
-                      "div",
-                      { class: "actions" },
-                      h("button", { type: "button", class: "btn btn-small btn-primary", "aria-label": `打款 #${w.id}`, onclick: () => pay(w) }, "打款"),
-                      h("button", { type: "button", class: "btn btn-small btn-danger", "aria-label": `驳回 #${w.id}`, onclick: () => reject(w) }, "驳回"),
-                    )
-                  : w.decided_at
-                    ? dateTime(w.decided_at)
-                    : "",
-            ],
-          ],
-          answer.items,
-          { caption: "提现列表", rowAttrs: (w) => ({ dataset: { withdrawalId: w.id } }) },
-        ),
-        pager(answer, load),
-      );
-    } catch (error) {
-      showError(error);
-      body.replaceChildren(emptyState(error.message));
-    }
+    await showPagedTable(body, {
+      fetch: () => api("/admin/withdrawals", { query: { status: filter.value, page } }),
+      empty: `没有${WITHDRAWAL_STATUS[filter.value]}的提现`,
+      caption: "提现列表", rowAttrs: (w) => ({ dataset: { withdrawalId: w.id } }),
+      go: load,
+      columns: [
+        ["编号", (w) => `#${w.id}`],
+        ["用户", (w) => `#${w.user_id}`],
+        ["金额", (w) => h("span", { class: "price" }, yuan(w.amount))],
+        ["收款账户", account],
+        ["申请时间", (w) => dateTime(w.requested_at)],
+        ["状态", (w) => WITHDRAWAL_STATUS[w.status] || w.status],
+        ["流水号 / 原因", (w) => w.transfer_reference || w.rejection_reason || ""],
+        [
+          "操作",
+          (w) =>
+            w.status === "requested"
+              ? h(
+                  "div",
+                  { class: "actions" },
+                  h("button", { type: "button", class: "btn btn-small btn-primary", "aria-label": `打款 #${w.id}`, onclick: () => pay(w) }, "打款"),
+                  h("button", { type: "button", class: "btn btn-small btn-danger", "aria-label": `驳回 #${w.id}`, onclick: () => reject(w) }, "驳回"),
+                )
+              : w.decided_at
+                ? dateTime(w.decided_at)
+                : "",
+        ],
+      ],
+    });
   }
   await load(1);
 }
