@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,12 +15,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from api.demo import DEMO_ACCOUNTS
 from catalog.settings import get_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.servers import free_port, wait_until_up
 
 
 def test_cli_migrates_creates_staff_and_seeds(
@@ -87,7 +81,7 @@ def test_cli_index_commands_rebuild_reconcile_and_report(
 
 
 def test_demo_serves_the_platform_with_its_accounts(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "IDLEMARKET_HOME": str(tmp_path / "var"),
@@ -103,7 +97,12 @@ def test_demo_serves_the_platform_with_its_accounts(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(f"{base}/api/v1/healthz", server)
+        wait_until_up(
+            f"{base}/api/v1/healthz",
+            server,
+            seconds=90,
+            output=lambda: server.stdout.read() if server.stdout else "",
+        )
         with httpx2.Client(base_url=base, timeout=10) as http:
             assert http.get("/docs").status_code == 200
             categories = http.get("/api/v1/categories").json()
@@ -158,22 +157,6 @@ def _shopper_buys_and_the_gateway_notifies_the_server(http: httpx2.Client, goods
         time.sleep(0.2)
         status = http.get(f"/api/v1/orders/{order_id}", headers=auth).json()["status"]
     assert status == "paid"
-
-
-def _wait_until_up(url: str, server: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(
-                f"demo exited early:\n{server.stdout.read() if server.stdout else ''}"
-            )
-        try:
-            if httpx2.get(url, timeout=1).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("demo did not come up within 90 s")
 
 
 def test_cli_publishes_ranking_configs_and_exports_events(

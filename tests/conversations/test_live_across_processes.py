@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ from catalog.db import make_engine, make_session_factory
 from catalog.seed.taxonomy import ensure_categories
 from catalog.users.models import User
 from tests.factories import PASSWORD, listed_goods, make_user
+from tests.servers import free_port, wait_until_up
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -112,14 +112,8 @@ def _own_redis() -> str:
     return url
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _serve(env: dict[str, str], home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     home.mkdir(parents=True)
     with (home / "server.log").open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
@@ -134,21 +128,17 @@ def _serve(env: dict[str, str], home: Path) -> tuple[subprocess.Popen[bytes], st
 
 def _wait_until_up(servers: list[tuple[subprocess.Popen[bytes], str]], home: Path) -> None:
     deadline = time.monotonic() + 60
-    waiting = list(servers)
-    while waiting:
-        process, host = waiting[0]
-        if process.poll() is not None:
-            logs = "\n".join(p.read_text(errors="replace")[-3000:] for p in home.glob("*/*.log"))
-            raise AssertionError(f"a server exited with {process.returncode}:\n{logs}")
-        try:
-            if httpx2.get(f"http://{host}{V1}/healthz", timeout=1).status_code == 200:
-                waiting.pop(0)
-                continue
-        except httpx2.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the server at {host} did not answer within 60 s")
-        time.sleep(0.2)
+
+    def logs() -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in home.glob("*/*.log"))
+
+    for process, host in servers:
+        wait_until_up(
+            f"http://{host}{V1}/healthz",
+            process,
+            seconds=max(0.1, deadline - time.monotonic()),
+            output=logs,
+        )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

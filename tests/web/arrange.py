@@ -140,3 +140,14 @@ def answer_dialog(page: Any, title: str, fields: dict[str, str], submit: str) ->
         else:
             field.fill(value)
     dialog.get_by_role("button", name=submit).click()
+
+
+def pay_in_browser(page: Any, price: str) -> int:
+    """On an unpaid order's page: pay `price` (as shown, "¥90") through the sandbox
+    cashier, wait until the gateway's notice makes it paid; returns the order's id."""
+    page.get_by_role("button", name=f"去付款 {price}").click()
+    page.get_by_role("dialog", name=re.compile("模拟支付")).get_by_role(
+        "button", name="确定"
+    ).click()
+    page.get_by_role("region", name="订单状态").get_by_text("已付款", exact=True).wait_for()
+    return int(re.search(r"#/orders/(\d+)", page.url).group(1))  # type: ignore[union-attr]

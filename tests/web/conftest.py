@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +20,8 @@ from typing import Any
 
 import httpx2
 import pytest
+
+from tests.servers import free_port, wait_until_up
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Without the background-networking switches Chromium keeps dialling hosts this closed
@@ -50,13 +50,6 @@ DEMO_PASSWORDS = {
 
 def _required() -> bool:
     return os.environ.get("REQUIRE_BROWSER", "") not in ("", "0", "false")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -106,7 +99,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     home = tmp_path_factory.mktemp("web-live")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "IDLEMARKET_HOME": str(home),
@@ -128,18 +121,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                raise AssertionError((home / "server.log").read_text())
-            try:
-                if httpx2.get(f"{url}/api/v1/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("the live server did not come up within 120 s")
-            time.sleep(0.3)
+        wait_until_up(
+            f"{url}/api/v1/healthz",
+            server,
+            seconds=120,
+            output=lambda: (home / "server.log").read_text(),
+        )
         yield LiveServer(url=url, home=home)
     finally:
         server.terminate()

@@ -259,15 +259,8 @@ def test_buying_from_the_detail_page_and_ones_own_goods(
     phone: Any, live_server: LiveServer, brand: dict[str, Any]
 ) -> None:
     goods = brand["goods"][2]
-    _email, _password, token = live_server.register("买家小王")
-    me = live_server.call("GET", "/me", token=token)
-    phone.goto(f"{live_server.url}/static/h5/index.html#/__none")
-    phone.evaluate(
-        "([t, u]) => { localStorage.setItem('idlemarket.token', t);"
-        " localStorage.setItem('idlemarket.user', JSON.stringify(u)); }",
-        [token, me],
-    )
-    phone.goto(live_server.url + f"/#/goods/{goods['id']}")
+    email, password, token = live_server.register("买家小王")
+    sign_in(phone, live_server, email, password, path=f"/#/goods/{goods['id']}")
     phone.get_by_role("button", name="立即购买").click()
     phone.wait_for_url("**/#/orders/*")
     order = live_server.call("GET", f"/orders/{phone.url.rsplit('/', 1)[1]}", token=token)

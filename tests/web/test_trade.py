@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.catalog.test_videos import mp4_video
-from tests.web.arrange import answer_dialog, listed_goods
+from tests.web.arrange import answer_dialog, listed_goods, pay_in_browser
 from tests.web.conftest import LiveServer, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -69,13 +69,8 @@ def test_chat_bargain_pay_and_finish_an_order_on_two_phones(
     counter.get_by_role("link", name="去付款").click()
 
     # Paying through the sandbox cashier; the gateway's notice turns it paid.
-    buyer.get_by_role("button", name="去付款 ¥90").click()
-    buyer.get_by_role("dialog", name=re.compile("模拟支付")).get_by_role(
-        "button", name="确定"
-    ).click()
+    order_id = pay_in_browser(buyer, "¥90")
     status = buyer.get_by_role("region", name="订单状态")
-    status.get_by_text("已付款", exact=True).wait_for()
-    order_id = int(re.search(r"#/orders/(\d+)", buyer.url).group(1))  # type: ignore[union-attr]
 
     # The seller finds it among sold orders and uploads a video.
     seller.goto(f"{live_server.url}/#/orders?role=seller")
