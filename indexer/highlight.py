@@ -8,63 +8,93 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
-from indexer.analysis import QueryWord, is_cjk, normalize, pinyin_of
+from rapidfuzz.distance import OSA
+
+from indexer.analysis import QueryWord, normalize, pinyin_of
 
 _LATIN = re.compile(r"[a-z]+|[0-9]+(?:\.[0-9]+)?")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
+@lru_cache(maxsize=65_536)
+def _normalized_character(character: str) -> str:
+    return normalize(character)[:1] or " "
+
+
 def _within_typos(word: str, candidate: str, distance: int) -> bool:
-    if abs(len(word) - len(candidate)) > distance:
-        return False
-    # Optimal string alignment distance (a swap of neighbours costs one, like the engines).
-    previous2: list[int] = []
-    previous = list(range(len(candidate) + 1))
-    for i, a in enumerate(word, 1):
-        current = [i] + [0] * len(candidate)
-        for j, b in enumerate(candidate, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b))
-            if i > 1 and j > 1 and a == candidate[j - 2] and word[i - 2] == b:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1] <= distance
+    # Optimal string alignment distance (a swap of neighbours costs one, like the engines);
+    # rapidfuzz's C++ stops at the cutoff. Highlighting 20 hits of a Latin query compares
+    # every word of every title, which in pure Python took most of such a search's time.
+    return OSA.distance(word, candidate, score_cutoff=distance) <= distance
 
 
 def matched_spans(title: str, words: list[QueryWord]) -> list[tuple[int, int]]:
     """Character spans of `title` that match any query word."""
     # Normalising character by character keeps offsets aligned with the original title.
-    norm = "".join(normalize(c)[:1] or " " for c in title)
+    norm = "".join(map(_normalized_character, title))
     spans: list[tuple[int, int]] = []
+    latin_tokens: list[tuple[int, int, str]] | None = None
+    pinyin_stretches: list[tuple[int, int, tuple[str, str]]] | None = None
     for word in words:
+        typed = word.text
         if word.kind == "cjk":
-            spans += [(m.start(), m.end()) for m in re.finditer(re.escape(word.text), norm)]
+            spans += _occurrences(norm, typed)
             continue
-        for token in _LATIN.finditer(norm):
-            text = token.group()
+        if latin_tokens is None:
+            latin_tokens = [(m.start(), m.end(), m.group()) for m in _LATIN.finditer(norm)]
+        distance = word.typo_distance
+        for start, end, text in latin_tokens:
             if (
-                text == word.text
-                or (word.is_last and text.startswith(word.text))
-                or (word.typo_distance and _within_typos(word.text, text, word.typo_distance))
+                text == typed
+                or (word.is_last and text.startswith(typed))
+                or (distance and _within_typos(typed, text, distance))
             ):
-                spans.append((token.start(), token.end()))
-        if word.kind == "latin" and len(word.text) >= 2:
-            spans += _pinyin_spans(norm, word)
+                spans.append((start, end))
+        if word.kind == "latin" and len(typed) >= 2:
+            if pinyin_stretches is None:
+                pinyin_stretches = _pinyin_stretches(norm)
+            spans += _pinyin_spans(pinyin_stretches, word)
     return spans
 
 
-def _pinyin_spans(norm: str, word: QueryWord) -> list[tuple[int, int]]:
-    spans = []
+def _occurrences(text: str, part: str) -> list[tuple[int, int]]:
+    """Non-overlapping occurrences of `part`, left to right."""
+    found = []
+    start = text.find(part)
+    while start >= 0:
+        found.append((start, start + len(part)))
+        start = text.find(part, start + len(part))
+    return found
+
+
+def _pinyin_stretches(norm: str) -> list[tuple[int, int, tuple[str, str]]]:
+    """Every stretch of 1–4 Chinese characters with its pinyin and initials, shortest first
+    from each start (a title's stretches serve every typed word)."""
+    stretches = []
     for run in _CJK_RUN.finditer(norm):
         text = run.group()
-        # The shortest stretch (1–4 characters) from each start whose pinyin or initials is
-        # what was typed: 戴森 for daisen, not 戴森吹风 whose pinyin merely starts with it.
         for start in range(len(text)):
             for size in range(1, min(4, len(text) - start) + 1):
                 forms = pinyin_of(text[start : start + size])
-                if forms and is_cjk(text[start]) and _pinyin_matches(word, forms):
-                    spans.append((run.start() + start, run.start() + start + size))
-                    break
+                if forms:
+                    begin = run.start() + start
+                    stretches.append((begin, begin + size, forms))
+    return stretches
+
+
+def _pinyin_spans(
+    stretches: list[tuple[int, int, tuple[str, str]]], word: QueryWord
+) -> list[tuple[int, int]]:
+    # The shortest stretch from each start whose pinyin or initials is what was typed:
+    # 戴森 for daisen, not 戴森吹风 whose pinyin merely starts with it.
+    spans = []
+    matched_start = -1
+    for start, end, forms in stretches:
+        if start != matched_start and _pinyin_matches(word, forms):
+            spans.append((start, end))
+            matched_start = start
     return spans
 
 
