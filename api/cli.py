@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.serving import APP, serve_processes
 from api.settings import get_api_settings
 from catalog import schema
 from catalog.db import make_engine, make_session_factory, unit_of_work
@@ -122,6 +123,12 @@ def index_status() -> None:
         f"documents {engine.count() if healthy else '?'}, pending {pending.pending}, "
         f"parked {pending.parked}, last sync {pending.last_processed_at or 'never'}"
     )
+    outdated = engine.outdated_fields() if healthy else []
+    if outdated:
+        console.print(
+            f"[yellow]the index predates fields {', '.join(outdated)}: it still answers; "
+            "`idlemarket index rebuild` adds them[/yellow]"
+        )
 
 
 @index_app.command("relay")
@@ -259,14 +266,10 @@ def serve(
     api_settings = get_api_settings()
     bind_host, bind_port = host or api_settings.host, port or api_settings.port
     _point_sandbox_gateway_at(bind_host, bind_port)
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers,
-        reload=reload,
-    )
+    if workers > 1 and not reload:
+        serve_processes(bind_host, bind_port, workers)
+        return
+    uvicorn.run(APP, factory=True, host=bind_host, port=bind_port, reload=reload)
 
 
 def _point_sandbox_gateway_at(host: str, port: int) -> None:

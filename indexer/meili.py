@@ -540,6 +540,10 @@ class MeiliEngine:
     def health(self) -> bool:
         return self._client.is_healthy()
 
+    def outdated_fields(self) -> list[str]:
+        # Settings, not a schema: they are applied whenever the index is opened.
+        return []
+
     def drop(self) -> None:
         """Delete the index (tests, decommissioning); the next use recreates it."""
         with self._lock, _engine_errors():

@@ -39,6 +39,7 @@ def search_status(request: Request, session: DbSession, _staff: SearchWatcher) -
             )
             for row in relay.parked_rows(session)
         ],
+        outdated_fields=engine.outdated_fields() if healthy else [],
     )
 
 

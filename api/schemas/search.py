@@ -76,6 +76,8 @@ class SearchStatusOut(Output):
     oldest_pending_at: datetime | None
     last_processed_at: datetime | None
     parked_documents: list[ParkedOut]
+    # Fields this version indexes that the live index lacks (`index rebuild` adds them).
+    outdated_fields: list[str]
 
 
 class ReconcileOut(Output):
