@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import redis
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, event
@@ -47,6 +49,7 @@ from catalog.media.store import MediaStore
 from catalog.settings import CatalogSettings, get_settings
 from catalog.trade.logistics import SandboxLogistics
 from catalog.trade.settings import get_trade_settings
+from indexer import analysis
 from indexer.engine import SearchEngine
 from indexer.engines import make_search_engine
 from indexer.relay import RelayLoop
@@ -55,6 +58,7 @@ from ranking.for_you import ServedStore
 from ranking.jobs import ALL_JOBS
 
 API_PREFIX = "/api/v1"
+SEARCH_THREADS = 1
 
 
 def _wake_relay_on_outbox_commits(factory: sessionmaker[Session], loop: RelayLoop) -> None:
@@ -117,6 +121,7 @@ def create_app(
         relay = RelayLoop(factory, app.state.search_engine) if leader else None
         app.state.background_jobs, app.state.relay = jobs, relay
         await app.state.live.start()
+        await to_thread.run_sync(analysis.warm_up)
         if jobs and relay:
             _wake_relay_on_outbox_commits(factory, relay)
             jobs.start()
@@ -144,6 +149,10 @@ def create_app(
     app.state.api_settings = api_settings
     app.state.rate_limiter = rate_limiter or make_rate_limiter(api_settings.redis_url)
     app.state.search_engine = search_engine or make_search_engine()
+    # Searches are CPU-bound and hold the GIL most of the time: more threads than this only
+    # queue on it, and each hand-over can wait a whole switch interval (5 ms), so extra
+    # threads make every search slower. Other processes (`serve --workers`) add cores.
+    app.state.search_slots = anyio.CapacityLimiter(SEARCH_THREADS)
     app.state.redis = (
         redis.Redis.from_url(api_settings.redis_url) if api_settings.redis_url else None
     )

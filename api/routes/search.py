@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 
 from api.category_cache import CategoryCache
@@ -44,7 +45,7 @@ def _clean_text(value: str, field: str) -> str:
 
 
 @router.get("")
-def search(
+async def search(
     request: Request,
     q: Annotated[str, Query(max_length=100, description="words, pinyin, brand and model")] = "",
     category: Annotated[int | None, Query(ge=1, description="any level of the tree")] = None,
@@ -68,9 +69,6 @@ def search(
             code="page_too_deep",
             field="page",
         )
-    categories = _categories(request)
-    if category is not None and category not in categories.entries():
-        raise InvalidInput("unknown category", code="unknown_category", field="category")
     query = GoodsQuery(
         q=_clean_text(q, "q"),
         category_id=category,
@@ -82,14 +80,27 @@ def search(
         page=page,
         page_size=page_size,
     )
-    result = search_goods(_engine(request), query)
+    return await to_thread.run_sync(
+        _search_page,
+        _engine(request),
+        _categories(request),
+        query,
+        limiter=request.app.state.search_slots,
+    )
+
+
+def _search_page(engine: SearchEngine, categories: CategoryCache, query: GoodsQuery) -> SearchOut:
+    # On a worker thread: the engine and a stale category cache both block.
+    if query.category_id is not None and query.category_id not in categories.entries():
+        raise InvalidInput("unknown category", code="unknown_category", field="category")
+    result = search_goods(engine, query)
     facets = dict(result.facets)
     facets["category"] = categories.with_parents(facets.get("category", {}))
     return SearchOut(
         hits=[SearchHitOut.of(hit) for hit in result.hits],
         total=result.total,
-        page=page,
-        page_size=page_size,
+        page=query.page,
+        page_size=query.page_size,
         facets=facets,
         price_stats=PriceStatsOut(min=result.price_stats[0], max=result.price_stats[1])
         if result.price_stats

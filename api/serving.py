@@ -1,0 +1,91 @@
+"""Serving from several processes, each accepting on its own listening socket.
+
+uvicorn's own `--workers` shares one socket among its processes, and whichever process
+wakes first accepts most of a burst of new connections: 16 keep-alive clients arrived as
+14 on one process and 2 on the other, which then idled while the first queued. Here each
+process binds the port itself with SO_REUSEPORT, so the kernel spreads connections over
+them (by a hash of the client's address and port), as nginx's `reuseport` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import secrets
+import signal
+import socket
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+import uvicorn
+
+log = logging.getLogger(__name__)
+
+APP = "api.app:create_app"
+_BACKLOG = 2048
+_RESTART_PAUSE_SECONDS = 1.0
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on `host:port` that other processes may bind as well."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind((host, port))
+    listener.listen(_BACKLOG)
+    return listener
+
+
+def _serve_one(host: str, port: int) -> None:
+    listener = reuse_port_socket(host, port)
+    config = uvicorn.Config(APP, factory=True, host=host, port=port)
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def serve_processes(host: str, port: int, workers: int) -> None:
+    """Run `workers` server processes until SIGINT or SIGTERM; one that dies is started
+    again. Each stops gracefully (uvicorn finishes the requests in flight)."""
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+    # A shopper's next page may reach another process: all must sign feed cursors alike.
+    os.environ.setdefault("FEED_CURSOR_SECRET", secrets.token_hex(32))
+
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    def start(number: int) -> BaseProcess:
+        process = context.Process(
+            target=_serve_one, args=(host, port), name=f"idlemarket-server-{number}"
+        )
+        process.start()
+        return process
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    processes = [start(number) for number in range(workers)]
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for number, process in enumerate(processes):
+                if not process.is_alive() and not stopping:
+                    log.warning(
+                        "server process %s exited (%s); starting it again",
+                        process.name,
+                        process.exitcode,
+                    )
+                    time.sleep(_RESTART_PAUSE_SECONDS)
+                    processes[number] = start(number)
+    finally:
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                process.terminate()  # SIGTERM: uvicorn's graceful shutdown
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
