@@ -5,7 +5,9 @@
     idlemarket db upgrade && idlemarket seed --goods 100000
     python benchmarks/search_api_workers.py --home /tmp/home [--data ../shared/data]
 
-The load comes from threads of this process, on the same two cores as the servers.
+The load comes from `wrk` (apt-get install wrk), which costs the shared cores far less
+than Python threads; without it, from threads of this process. Either shares the two cores
+with the servers.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx2
 from measure import api_server, percentile, say
+from wrk_load import wrk_available, wrk_load
 
 
 def load(base: str, queries: list[str], *, clients: int, seconds: float) -> list[float]:
@@ -61,20 +65,33 @@ def main() -> None:
     with source.open(encoding="utf-8") as lines:
         queries = [line.split("\t", 1)[1].strip() for line in lines][:2000]
     results = []
+    targets = ["/api/v1/search?" + urlencode({"q": query}) for query in queries]
     for workers in (int(w) for w in args.workers.split(",")):
         env = {**os.environ, "IDLEMARKET_HOME": str(args.home)}
         with api_server(env, workers=workers) as (_, base):
-            with httpx2.Client(base_url=base) as http:
-                for query in queries[:100]:  # warm-up
-                    http.get("/api/v1/search", params={"q": query})
-            latencies = load(base, queries, clients=args.clients, seconds=args.seconds)
-        row = {
-            "workers": workers,
-            "clients": args.clients,
-            "searches_per_s": round(len(latencies) / args.seconds),
-            "p50_ms": round(percentile(latencies, 0.5), 1),
-            "p99_ms": round(percentile(latencies, 0.99), 1),
-        }
+            if wrk_available():
+                # Several connections warm every process (a connection stays on one).
+                wrk_load(base, targets[:200], connections=args.clients, seconds=3)
+                figures = wrk_load(base, targets, connections=args.clients, seconds=args.seconds)
+                row = {
+                    "load": "wrk",
+                    "searches_per_s": round(figures.requests_per_s),
+                    "p50_ms": round(figures.p50_ms, 1),
+                    "p99_ms": round(figures.p99_ms, 1),
+                    "failures": figures.failures,
+                }
+            else:
+                with httpx2.Client(base_url=base) as http:
+                    for query in queries[:100]:  # warm-up
+                        http.get("/api/v1/search", params={"q": query})
+                latencies = load(base, queries, clients=args.clients, seconds=args.seconds)
+                row = {
+                    "load": "python threads",
+                    "searches_per_s": round(len(latencies) / args.seconds),
+                    "p50_ms": round(percentile(latencies, 0.5), 1),
+                    "p99_ms": round(percentile(latencies, 0.99), 1),
+                }
+        row = {"workers": workers, "clients": args.clients, **row}
         say(json.dumps(row))
         results.append(row)
     print(json.dumps({"search_api": results}, indent=2))

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx2
 import rjieba
@@ -44,6 +45,7 @@ from measure import PROJECT_ROOT, api_server, percentile, say
 from pypinyin import lazy_pinyin
 from search_baseline import BaselineGoods, PostgresBaseline
 from sqlalchemy import select
+from wrk_load import WrkFigures, wrk_available, wrk_load
 
 from catalog.categories.models import Category
 from catalog.db import make_engine, make_session_factory
@@ -59,6 +61,8 @@ DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "data"
 SEED = 20240601
 RELEVANCE_QUERIES = 600
 API_CLIENTS = 16
+API_PROCESSES = 2  # `serve --workers`: one per core of the build machine
+API_SECONDS = 10.0
 WARMUP_QUERIES = 200
 # The API refuses longer queries (q max_length=100); the engine cuts at 200 anyway.
 MAX_QUERY_CHARS = 100
@@ -485,18 +489,50 @@ def api_load(base: str, queries: Sequence[str], clients: int) -> dict[str, Any]:
     return figures
 
 
-def measure_api(home: Path, queries: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The API under `API_CLIENTS` concurrent clients, and with one client (what a request
-    costs without queueing), against one server process."""
-    with api_server(_server_env(home)) as (_, base):
-        concurrent = api_load(base, queries, API_CLIENTS)
-        alone = api_load(base, queries, 1)
-    concurrent["note"] = (
-        "GET /api/v1/search?q=... (facets and price stats as the page asks), one uvicorn "
-        f"process with its background jobs; {API_CLIENTS} client threads in the benchmark "
-        f"process share the machine's {os.cpu_count()} cores with the server"
-    )
-    return concurrent, alone
+def _wrk_figures(figures: WrkFigures) -> dict[str, Any]:
+    return {
+        "requests": figures.requests,
+        "p50_ms": round(figures.p50_ms, 3),
+        "p90_ms": round(figures.p90_ms, 3),
+        "p99_ms": round(figures.p99_ms, 3),
+        "max_ms": round(figures.max_ms, 3),
+        "searches_per_second": round(figures.requests_per_s, 1),
+        "failures": figures.failures,
+    }
+
+
+def measure_api(home: Path, queries: Sequence[str]) -> dict[str, Any]:
+    """The API under `API_CLIENTS` concurrent clients against one server process and against
+    `API_PROCESSES` (`serve --workers`, one per core), and with one client (what a request
+    costs without queueing).
+
+    The clients are `wrk`'s connections when it is installed: a C load generator takes
+    about 5% of a core at these rates, where 16 Python threads took about half the machine
+    from the server. Without it, Python threads against one process, as before.
+    """
+    targets = ["/api/v1/search?" + urlencode({"q": query}) for query in queries]
+    if not wrk_available():
+        say("wrk is not installed (apt-get install wrk): Python client threads instead")
+        with api_server(_server_env(home)) as (_, base):
+            concurrent = api_load(base, queries, API_CLIENTS)
+            alone = api_load(base, queries, 1)
+        concurrent["load"] = f"{API_CLIENTS} Python threads, one server process"
+        return {"api": concurrent, "api_1_client": alone}
+    section: dict[str, Any] = {}
+    for processes in (1, API_PROCESSES):
+        with api_server(_server_env(home), workers=processes) as (_, base):
+            # Every process answers some warm-up searches: a connection stays on one.
+            wrk_load(base, targets[:WARMUP_QUERIES], connections=API_CLIENTS, seconds=3)
+            figures = _wrk_figures(
+                wrk_load(base, targets, connections=API_CLIENTS, seconds=API_SECONDS)
+            )
+            figures["load"] = f"wrk, {API_CLIENTS} connections, {processes} server process(es)"
+            section["api" if processes == API_PROCESSES else "api_1_process"] = figures
+            if processes == 1:
+                section["api_1_client"] = _wrk_figures(
+                    wrk_load(base, targets, connections=1, seconds=API_SECONDS)
+                )
+    return section
 
 
 # -- one catalog size ----------------------------------------------------------------------
@@ -584,7 +620,7 @@ def run_size(
         section["api"] = section["api_1_client"] = None
     else:
         say(f"{size:,} goods: HTTP API, {API_CLIENTS} clients")
-        section["api"], section["api_1_client"] = measure_api(home, queries)
+        section.update(measure_api(home, queries))
     section["results_agree"] = _overlap(engine, baseline, queries[:200])
     section["ratios"] = _ratios(section)
     return section, build
@@ -673,6 +709,7 @@ def human_table(report: dict[str, Any]) -> str:
             "engine_search",
             "engine_search_facets",
             "api",
+            "api_1_process",
             "api_1_client",
             "baseline_search",
             "baseline_search_facets",
