@@ -16,12 +16,17 @@ from sqlalchemy import (
     Enum,
     Integer,
     MetaData,
+    bindparam,
+    cast,
     create_engine,
     event,
+    func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; Postgres gets a real bigint.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
@@ -125,3 +130,12 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def unnested(*columns: tuple[str, TypeEngine[Any]]) -> TableValuedAlias:
+    """PostgreSQL rows from one array parameter per column, `unnest(:a::t[], :b::u[]) AS
+    rows(a, b)`; bind each column's values under its name. Thousands of rows travel as a
+    few parameters, and the statement compiles once: a VALUES list of 5,000 rows took
+    SQLAlchemy longer to render than PostgreSQL took to run it."""
+    arrays = [cast(bindparam(name), ARRAY(kind)) for name, kind in columns]
+    return func.unnest(*arrays).table_valued(*(name for name, _ in columns)).render_derived()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import delete, event, insert, text
+from sqlalchemy import BigInteger, Table, delete, event, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from catalog.clock import utcnow
+from catalog.db import UtcDateTime, unnested
 from catalog.outbox.models import OutboxEvent
 
 GOODS_TOPIC = "goods"
+_OUTBOX = cast(Table, OutboxEvent.__table__)
+_CHANGES = unnested(("entity_id", BigInteger()), ("entity_version", BigInteger()))
 
 
 WAKE_UP_CHANNEL = "idlemarket_outbox"
@@ -33,13 +37,30 @@ def record_goods_changes(
     """Many (goods id, version) changes at once, as one INSERT (for batch jobs)."""
     if not changes:
         return
-    session.execute(
-        insert(OutboxEvent),
-        [
-            {"topic": GOODS_TOPIC, "entity_id": i, "entity_version": v, "reason": reason}
-            for i, v in changes
-        ],
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        # A job may write 5,000 rows at a time: two array parameters, not 20,000 values.
+        session.execute(
+            insert(_OUTBOX).from_select(
+                ["topic", "entity_id", "entity_version", "reason", "created_at", "attempts"],
+                select(
+                    literal(GOODS_TOPIC),
+                    _CHANGES.c.entity_id,
+                    _CHANGES.c.entity_version,
+                    literal(reason),
+                    literal(utcnow(), UtcDateTime()),
+                    literal(0),
+                ),
+            ),
+            {"entity_id": [i for i, _ in changes], "entity_version": [v for _, v in changes]},
+        )
+    else:
+        session.execute(
+            insert(OutboxEvent),
+            [
+                {"topic": GOODS_TOPIC, "entity_id": i, "entity_version": v, "reason": reason}
+                for i, v in changes
+            ],
+        )
     session.info["outbox_written"] = True
 
 
