@@ -94,6 +94,7 @@ def listed_goods(
     price: int = 999_00,
     city: str = "杭州",
     reviewer: User | None = None,
+    category_id: int | None = None,
 ) -> int:
     """Goods taken the whole way through the services: draft, photo, review, listed."""
     from catalog.goods import photos
@@ -109,7 +110,7 @@ def listed_goods(
         session,
         seller=seller,
         data=GoodsFields(
-            category_id=leaf_category(session).id,
+            category_id=category_id or leaf_category(session).id,
             title=title,
             price=Fen(price),
             condition=Condition.GOOD_90,

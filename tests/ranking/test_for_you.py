@@ -1,0 +1,137 @@
+"""The for-you feed's candidates: a shopper's liked categories and city add the newest
+goods there to the shared pool, read once per pool rather than once per page."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from catalog.events.models import Event
+from catalog.users.models import Role, User
+from ranking import for_you
+from ranking.config import DEFAULT_CONFIG
+from ranking.counters import DatabaseHotCounter
+from ranking.for_you import SharedPool, for_you_page, shared_pool
+from tests.factories import leaf_category, listed_goods, make_user
+
+POOL = 4  # candidates per list in these tests, so that a tiny catalog overflows the pool
+
+
+@pytest.fixture(autouse=True)
+def small_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(for_you, "POOL", POOL)
+
+
+@contextmanager
+def newest_goods_reads(session: Session) -> Iterator[list[str]]:
+    """Statements that list goods newest first (a shared pool or a section being read)."""
+    found: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statement = str(args[2])
+        if "ORDER BY goods.published_at DESC" in statement:
+            found.append(statement)
+
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", seen)
+    try:
+        yield found
+    finally:
+        event.remove(bind, "before_cursor_execute", seen)
+
+
+def _list(
+    session: Session,
+    media: Path,
+    seller: User,
+    reviewer: User,
+    slug: str,
+    n: int,
+    city: str = "杭州",
+) -> list[int]:
+    category = leaf_category(session, slug).id
+    return [
+        listed_goods(
+            session,
+            seller=seller,
+            reviewer=reviewer,
+            title=f"{slug} {i}",
+            media_root=media,
+            category_id=category,
+            city=city,
+        )
+        for i in range(n)
+    ]
+
+
+def _page(
+    session: Session,
+    pool: SharedPool,
+    *,
+    actor: str | None = None,
+    city: str | None = None,
+    served: list[int] | None = None,
+) -> list[int]:
+    page = for_you_page(
+        session,
+        counter=DatabaseHotCounter(session, config_version=0),
+        pool=pool,
+        config=DEFAULT_CONFIG,
+        actor=actor,
+        city=city,
+        served=served or [],
+        count=POOL,
+        seed=7,
+        now=datetime.now(UTC),
+    )
+    return page.goods_ids
+
+
+def test_a_shopper_who_clicked_phones_is_shown_phones_older_than_the_shared_pool(
+    session: Session, media_root: Path
+) -> None:
+    seller, reviewer = make_user(session), make_user(session, role=Role.REVIEWER)
+    phones = _list(session, media_root, seller, reviewer, "iphone", 6)
+    time.sleep(0.01)  # every book is newer than every phone
+    books = _list(session, media_root, seller, reviewer, "childrens-books", 6)
+    session.add(
+        Event(
+            type="click", goods_id=phones[0], actor="d:fan", device_id="fan", ts=datetime.now(UTC)
+        )
+    )
+    session.flush()
+    pool = shared_pool(session, counter=DatabaseHotCounter(session, config_version=0))
+    assert set(pool.candidates) <= set(books)  # the newest POOL goods: books only
+
+    shown = _page(session, pool, actor="d:fan")
+    assert set(shown) & set(phones)
+    assert not set(_page(session, pool)) & set(phones)  # a stranger gets the shared pool
+
+
+def test_a_section_is_read_once_per_pool_and_paging_goes_on_from_it(
+    session: Session, media_root: Path
+) -> None:
+    seller, reviewer = make_user(session), make_user(session, role=Role.REVIEWER)
+    _list(session, media_root, seller, reviewer, "childrens-books", 6)
+    nearby = _list(session, media_root, seller, reviewer, "iphone", 3, city="拉萨")
+    _list(session, media_root, seller, reviewer, "childrens-books", 6)
+    pool = shared_pool(session, counter=DatabaseHotCounter(session, config_version=0))
+
+    with newest_goods_reads(session) as reads:
+        first = _page(session, pool, city="拉萨")
+    assert len(reads) == 1
+    assert {c.goods_id for c in pool.sections[("city", "拉萨")]} == set(nearby)
+    with newest_goods_reads(session) as reads:
+        second = _page(session, pool, city="拉萨", served=first)
+    assert reads == []  # the section built for the first page served the second
+    assert not set(first) & set(second)
+    shown = set(first) | set(second) | set(_page(session, pool, city="拉萨", served=first + second))
+    assert set(nearby) <= shown  # the goods near the shopper made it into the feed
