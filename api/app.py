@@ -84,6 +84,8 @@ def use_session_factory(
     publish_announcements_on_commit(factory, app.state.live)
     app.state.cache_seconds = cache_seconds
     app.state.feed_pool_lock = threading.Lock()
+    app.state.home_lock = threading.Lock()
+    app.state.home = None
     app.state.category_cache = CategoryCache(factory, ttl_seconds=cache_seconds * 20)
     app.state.ranking_config = ConfigWatcher(factory, ttl_seconds=cache_seconds)
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from anyio import to_thread
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from api.deps import DbSession, OptionalUser
 from api.routes.events import hot_counter
@@ -23,29 +25,69 @@ from ranking.home import home_feed, listed_in_order
 router = APIRouter(prefix="/feed", tags=["feed"])
 
 
-@router.get("/home")
-def home(request: Request, session: DbSession) -> HomeFeedOut:
+@router.get("/home", response_model=HomeFeedOut)
+async def home(request: Request) -> Response:
     """The home page: carousel banners, the category grid, hot goods and the newest goods.
     Echo `request_id` and `ranker_version` in impression events."""
-    watcher: ConfigWatcher = request.app.state.ranking_config
-    active = watcher.current(session)
-    cached: tuple[float, int, HomeFeedOut] | None = getattr(request.app.state, "home", None)
-    # Everyone sees the same home page: build it at most once per cache period (a click
-    # still reaches "hot" within seconds) and give each response its own request id.
-    fresh_for: float = request.app.state.cache_seconds
-    if cached and cached[1] == active.version and time.monotonic() - cached[0] < fresh_for:
-        return cached[2].model_copy(update={"request_id": uuid.uuid4().hex})
-    feed = home_feed(session, counter=hot_counter(request, session, active.version), now=utcnow())
-    page = HomeFeedOut(
-        banners=[BannerOut.of(banner) for banner in feed.banners],
-        categories=[CategoryOut.of(node) for node in feed.categories],
-        hot=[GoodsCardOut.of(view) for view in feed.hot],
-        new=[GoodsCardOut.of(view) for view in feed.new],
-        request_id=uuid.uuid4().hex,
-        ranker_version=active.version,
-    )
-    request.app.state.home = (time.monotonic(), active.version, page)
-    return page
+    state = request.app.state
+    cached: CachedHome | None = getattr(state, "home", None)
+    # Everyone sees the same home page: built at most once per cache period (a click still
+    # reaches "hot" within seconds, a published configuration too), serialised once, and
+    # answered with a request id of its own each time.
+    if cached is None or not _is_fresh(request, cached.built_at):
+        lock: threading.Lock = state.home_lock
+        if cached is None or lock.acquire(blocking=False):
+            # One request rebuilds; the others keep answering the page it replaces.
+            cached = await to_thread.run_sync(_rebuild_home, request, lock if cached else None)
+    return Response(cached.answer(uuid.uuid4().hex), media_type="application/json")
+
+
+@dataclass(frozen=True)
+class CachedHome:
+    """The home page as JSON, split where each answer puts its own request id."""
+
+    built_at: float
+    before_id: bytes
+    after_id: bytes
+
+    @classmethod
+    def of(cls, page: HomeFeedOut) -> CachedHome:
+        marker = uuid.uuid4().hex  # random: no title or link can contain it
+        before, found, after = (
+            page.model_copy(update={"request_id": marker})
+            .model_dump_json()
+            .encode()
+            .partition(marker.encode())
+        )
+        assert found, "the request id is in the page"
+        return cls(time.monotonic(), before, after)
+
+    def answer(self, request_id: str) -> bytes:
+        return self.before_id + request_id.encode() + self.after_id
+
+
+def _rebuild_home(request: Request, held: threading.Lock | None) -> CachedHome:
+    state = request.app.state
+    try:
+        with state.session_factory() as session:
+            watcher: ConfigWatcher = state.ranking_config
+            active = watcher.current(session)
+            counter = hot_counter(request, session, active.version)
+            feed = home_feed(session, counter=counter, now=utcnow())
+            page = HomeFeedOut(
+                banners=[BannerOut.of(banner) for banner in feed.banners],
+                categories=[CategoryOut.of(node) for node in feed.categories],
+                hot=[GoodsCardOut.of(view) for view in feed.hot],
+                new=[GoodsCardOut.of(view) for view in feed.new],
+                request_id="",
+                ranker_version=active.version,
+            )
+        cached = CachedHome.of(page)
+        state.home = cached
+        return cached
+    finally:
+        if held is not None:
+            held.release()
 
 
 def _shared_pool(

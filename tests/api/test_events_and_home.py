@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -259,3 +260,25 @@ def test_a_stale_shared_pool_is_served_while_a_thread_rebuilds_it(
     assert second not in [card["id"] for card in stale["items"]]
     assert app.state.feed_pool[0] > built_at
     assert second in app.state.feed_pool[1].candidates
+
+
+def test_home_answers_share_one_page_but_each_has_its_own_request_id(
+    app: Any, client: TestClient, session: Session, media_root: Path
+) -> None:
+    from api.app import use_session_factory
+
+    use_session_factory(app, app.state.session_factory, cache_seconds=60)
+    seller = make_user(session)
+    first = _listed(session, seller, "首页 缓存 第一件", media_root)
+    answers = [client.get(f"{V1}/feed/home") for _ in range(3)]
+    assert {a.headers["content-type"] for a in answers} == {"application/json"}
+    bodies = [a.json() for a in answers]
+    assert len({body.pop("request_id") for body in bodies}) == 3
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert first in [card["id"] for card in bodies[0]["new"]]
+    # Within the cache period a new listing waits for the next build...
+    second = _listed(session, seller, "首页 缓存 第二件", media_root)
+    assert second not in [c["id"] for c in client.get(f"{V1}/feed/home").json()["new"]]
+    # ...which the first request after the period makes.
+    app.state.home = replace(app.state.home, built_at=app.state.home.built_at - 61)
+    assert second in [c["id"] for c in client.get(f"{V1}/feed/home").json()["new"]]
