@@ -165,15 +165,16 @@ def create_app(
     app.state.cursor_key = api_settings.feed_cursor_secret.encode() or secrets.token_bytes(32)
 
     v1 = APIRouter(prefix=API_PREFIX)
+    # Routes are tried in order: the hottest paths (search, the feeds, events) first.
     for module in (
+        search,
+        feed,
+        events,
         health,
         auth,
         me,
         categories,
         goods,
-        search,
-        events,
-        feed,
         admin,
         admin_search,
         admin_ranking,
