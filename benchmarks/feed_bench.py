@@ -32,6 +32,7 @@ import json
 import math
 import os
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -40,7 +41,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -52,6 +53,7 @@ import redis
 from measure import PROJECT_ROOT, api_server, elapsed, load_averages, machine, percentile, say
 from sqlalchemy import Engine, create_engine, event, func, make_url, select, text
 from sqlalchemy.engine import URL
+from wrk_load import WrkFigures, wrk_available, wrk_feed_load, wrk_load
 
 from catalog.clock import utcnow
 from catalog.db import make_engine, make_session_factory
@@ -66,6 +68,8 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 HOT_KEY = "hot:goods"  # ranking.counters.RedisHotCounter's sorted set
 BATCH = 500  # catalog.events.service.MAX_BATCH
 FEED_CLIENTS = 16
+FEED_PROCESSES = 2  # `serve --workers`: one per core of the build machine
+FOR_YOU = "/api/v1/feed/for-you"
 FOR_YOU_PAGES = 5  # pages a shopper scrolls before a new one arrives
 HOME_HOT = 10  # hot goods on the home page (ranking.home.home_feed's limit)
 HISTORY_SECONDS = 7 * 86_400  # loaded events are from the last week (intake takes 7 days)
@@ -281,6 +285,12 @@ def listed_ids(url: str) -> list[int]:
 
 
 def event_rows(url: str) -> int:
+    if url.startswith("sqlite:///"):
+        # A plain read-only reader: the catalog's SQLite engine begins every transaction
+        # IMMEDIATE (a write lock), which a server busy taking batches can starve.
+        path = url.removeprefix("sqlite:///")
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            return int(connection.execute("SELECT count(*) FROM events").fetchone()[0])
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
@@ -309,9 +319,24 @@ class Server:
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[Server]:
-    with api_server(env, log=log) as (process, base):
+def serving(env: dict[str, str], log: Path, *, workers: int = 1) -> Iterator[Server]:
+    with api_server(env, log=log, workers=workers) as (process, base):
         yield Server(process, base, log)
+
+
+def wrk_figures(figures: WrkFigures, clients: int) -> dict[str, Any]:
+    """wrk's figures under the keys of `LoadResult.figures`."""
+    return {
+        "clients": clients,
+        "load": "wrk",
+        "requests": figures.requests,
+        "requests_per_second": round(figures.requests_per_s, 1),
+        "p50_ms": round(figures.p50_ms, 2),
+        "p90_ms": round(figures.p90_ms, 2),
+        "p99_ms": round(figures.p99_ms, 2),
+        "max_ms": round(figures.max_ms, 2),
+        "failures": figures.failures,
+    }
 
 
 # -- synthetic behaviour -------------------------------------------------------------------
@@ -546,6 +571,8 @@ def intake_section(
     name: str, url: str, server: Server, templates: Sequence[bytes], *, clients: int, seconds: float
 ) -> dict[str, Any]:
     say(f"intake {name}: {clients} clients, {seconds:.0f} s")
+    if wrk_available():
+        return _wrk_intake(name, url, server, templates, clients=clients, seconds=seconds)
     run_load(server.base, intake_steps(templates, f"{name}-warm"), clients=clients, seconds=2)
     before = event_rows(url)
     result = run_load(server.base, intake_steps(templates, name), clients=clients, seconds=seconds)
@@ -558,6 +585,45 @@ def intake_section(
     say(
         f"intake {name}: {figures['events_accepted_per_second']:,.0f} events/s, "
         f"p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, statuses {figures['statuses']}"
+    )
+    return figures
+
+
+def _wrk_intake(
+    name: str, url: str, server: Server, templates: Sequence[bytes], *, clients: int, seconds: float
+) -> dict[str, Any]:
+    """The same batches from `wrk`, every request from a device of its own."""
+
+    def load(duration: float) -> WrkFigures:
+        return wrk_load(
+            server.base,
+            ["/api/v1/events"],
+            connections=clients,
+            seconds=duration,
+            method="POST",
+            bodies=templates,
+            unique_token=_DEVICE,
+        )
+
+    load(2)
+    time.sleep(1)  # the warm-up's last batches land before counting
+    before = event_rows(url)
+    measured = load(seconds)
+    time.sleep(1)
+    stored = event_rows(url) - before
+    figures = wrk_figures(measured, clients)
+    # wrk reads no answers. The batches answered within the run, or the rows the database
+    # gained if fewer (some refused): requests still in flight when wrk stopped land in
+    # the database after it, and are not the run's.
+    accepted = min(stored, measured.requests * BATCH)
+    figures["events_accepted"] = accepted
+    figures["rows_stored_meanwhile"] = stored
+    figures["events_accepted_per_second"] = round(accepted / measured.seconds, 1)
+    figures["batch_size"] = BATCH
+    figures["server_errors"] = server.errors()[:5]
+    say(
+        f"intake {name}: {figures['events_accepted_per_second']:,.0f} events/s, "
+        f"p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, failures {measured.failures}"
     )
     return figures
 
@@ -676,6 +742,34 @@ def feed_section(
     for clients in (FEED_CLIENTS, 1):
         label = f"{clients}_clients" if clients > 1 else "1_client"
         say(f"feed home, {clients} client(s)")
+        if wrk_available():
+            home = ["/api/v1/feed/home"]
+            wrk_load(base, home, connections=clients, seconds=WARMUP_SECONDS)
+            section.setdefault("home", {})[label] = wrk_figures(
+                wrk_load(base, home, connections=clients, seconds=seconds), clients
+            )
+            say(f"feed for-you (wrk), {clients} client(s)")
+            wrk_feed_load(
+                base, FOR_YOU, devices, pages=FOR_YOU_PAGES, connections=clients, seconds=1
+            )
+            section.setdefault("for_you", {})[label] = wrk_figures(
+                wrk_feed_load(
+                    base,
+                    FOR_YOU,
+                    devices,
+                    pages=FOR_YOU_PAGES,
+                    connections=clients,
+                    seconds=seconds,
+                ),
+                clients,
+            )
+            if clients > 1:
+                say(f"naive hot SQL, {clients} client(s)")
+                section.setdefault("baseline_naive_hot_sql", {})[label] = run_sql_load(
+                    url, NAIVE_HOT_SQL, clients=clients, seconds=seconds
+                ).figures()
+                continue
+            label = "1_client_python"  # below: the same with a client that checks pages
         run_load(base, home_step, clients=clients, seconds=WARMUP_SECONDS)
         section.setdefault("home", {})[label] = run_load(
             base, home_step, clients=clients, seconds=seconds
@@ -695,13 +789,14 @@ def feed_section(
         )
         section.setdefault("for_you", {})[label] = figures
         say(f"naive hot SQL, {clients} client(s)")
-        section.setdefault("baseline_naive_hot_sql", {})[label] = run_sql_load(
-            url, NAIVE_HOT_SQL, clients=clients, seconds=seconds
-        ).figures()
+        section.setdefault("baseline_naive_hot_sql", {})[label.removesuffix("_python")] = (
+            run_sql_load(url, NAIVE_HOT_SQL, clients=clients, seconds=seconds).figures()
+        )
     section["baseline_naive_hot_sql"]["sql"] = NAIVE_HOT_SQL
     section["server_errors"] = server.errors()[:5]
     section["note"] = (
-        f"one uvicorn process (services: PostgreSQL + Redis, no background threads); "
+        f"{FEED_PROCESSES} server process(es) (services: PostgreSQL + Redis, no background "
+        "threads); 16 clients are wrk connections when wrk is installed; "
         f"for-you: anonymous shoppers (device ids with a click history in the loaded "
         f"events) scrolling {FOR_YOU_PAGES} pages of 20 each via next_cursor; client threads "
         f"share the machine's {os.cpu_count()} cores with the server, PostgreSQL and Redis"
@@ -845,7 +940,7 @@ def services_run(
     say(f"services: events loaded ({setup})")
 
     report["refresh"] = refresh_section(url_text, client)
-    with serving(env, home / "server.log") as server:
+    with serving(env, home / "server.log", workers=FEED_PROCESSES) as server:
         report["feed"] = feed_section(
             server.base, url_text, loaded.devices, seconds=args.seconds, server=server
         )

@@ -18,36 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Each wrk thread has its own Lua state. `init` reads the targets and starts at its own
-# offset; `done` prints the figures as one JSON line (latencies in microseconds).
-_SCRIPT = r"""
-local targets = {}
-for line in io.lines(os.getenv("WRK_TARGETS")) do targets[#targets + 1] = line end
-local method = os.getenv("WRK_METHOD")
-local body = nil
-if os.getenv("WRK_BODY") ~= "" then
-  local file = io.open(os.getenv("WRK_BODY"), "rb"); body = file:read("*a"); file:close()
-end
-local headers = {}
-if body then headers["Content-Type"] = "application/json" end
-local next_index = 1
-local thread_counter = 0
-
-function setup(thread)
-  thread_counter = thread_counter + 1
-  thread:set("offset", thread_counter)
-end
-
-function init(args)
-  next_index = ((offset or 1) * 7919) % #targets + 1
-end
-
-function request()
-  local target = targets[next_index]
-  next_index = next_index % #targets + 1
-  return wrk.format(method, target, headers, body)
-end
-
+# `done` prints the figures as one JSON line (latencies in microseconds).
+_DONE = r"""
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -60,6 +32,101 @@ function done(summary, latency, requests)
 end
 """
 
+# Each wrk thread has its own Lua state. `init` reads the targets and starts at its own
+# offset; `done` prints the figures as one JSON line (latencies in microseconds).
+_SCRIPT = (
+    r"""
+local function lines(path)
+  local found = {}
+  for line in io.lines(path) do found[#found + 1] = line end
+  return found
+end
+local function slurp(path)
+  local file = io.open(path, "rb"); local text = file:read("*a"); file:close(); return text
+end
+local targets = lines(os.getenv("WRK_TARGETS"))
+local method = os.getenv("WRK_METHOD")
+local bodies = {}
+for _, path in ipairs(lines(os.getenv("WRK_BODIES"))) do bodies[#bodies + 1] = slurp(path) end
+local token = os.getenv("WRK_TOKEN")
+local headers = {}
+if #bodies > 0 then headers["Content-Type"] = "application/json" end
+local next_index = 1
+local sent = 0
+local thread_counter = 0
+
+function setup(thread)
+  thread_counter = thread_counter + 1
+  thread:set("offset", thread_counter)
+end
+
+function init(args)
+  next_index = ((offset or 1) * 7919) % #targets + 1
+end
+
+function request()
+  local index = next_index
+  next_index = next_index % #targets + 1
+  sent = sent + 1
+  local body = nil
+  if #bodies > 0 then
+    body = bodies[(index - 1) % #bodies + 1]
+    if token ~= "" then
+      -- A string of its own for every request (a device id, say): plain find, no patterns.
+      local start, stop = body:find(token, 1, true)
+      while start do
+        body = body:sub(1, start - 1) .. "wrk" .. (offset or 0) .. "x" .. sent .. body:sub(stop + 1)
+        start, stop = body:find(token, start + 1, true)
+      end
+    end
+  end
+  return wrk.format(method, targets[index], headers, body)
+end
+"""
+    + _DONE
+)
+
+# Shoppers scrolling the for-you feed: one connection per wrk thread, so each response
+# answers the thread's own last request; it follows `next_cursor` for `WRK_PAGES` pages,
+# then the next device of its own starts afresh.
+_FEED_SCRIPT = (
+    r"""
+local devices = {}
+for line in io.lines(os.getenv("WRK_DEVICES")) do devices[#devices + 1] = line end
+local path = os.getenv("WRK_PATH")
+local pages = tonumber(os.getenv("WRK_PAGES"))
+local thread_counter = 0
+local device_index, cursor, page = 1, nil, 0
+local threads = 1
+
+function setup(thread)
+  thread_counter = thread_counter + 1
+  thread:set("offset", thread_counter)
+  thread:set("threads", thread_counter)
+end
+
+function init(args)
+  device_index = (offset or 1) % #devices + 1
+end
+
+function request()
+  local target = path .. "?device_id=" .. devices[device_index]
+  if cursor then target = target .. "&cursor=" .. cursor end
+  return wrk.format("GET", target)
+end
+
+function response(status, headers, body)
+  page = page + 1
+  cursor = (status == 200 and page < pages) and body:match('"next_cursor":"([^"]+)"') or nil
+  if not cursor then
+    page = 0
+    device_index = (device_index + 17) % #devices + 1
+  end
+end
+"""
+    + _DONE
+)
+
 
 @dataclass(frozen=True)
 class WrkFigures:
@@ -70,6 +137,7 @@ class WrkFigures:
     max_ms: float
     requests: int
     failures: int
+    seconds: float
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +148,7 @@ class WrkFigures:
             "max_ms": round(self.max_ms, 2),
             "requests": self.requests,
             "failures": self.failures,
+            "seconds": round(self.seconds, 2),
         }
 
 
@@ -95,44 +164,74 @@ def wrk_load(
     seconds: float,
     threads: int = 1,
     method: str = "GET",
-    body: bytes | None = None,
+    bodies: Sequence[bytes] = (),
+    unique_token: str = "",
 ) -> WrkFigures:
     """`connections` concurrent clients for `seconds` against `base`, cycling through
-    `targets` (paths with their query strings); `body` goes with every request."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise RuntimeError("wrk is not installed: apt-get install wrk")
+    `targets` (paths with their query strings) and, in step, through `bodies`; every
+    occurrence of `unique_token` in a body becomes a string of that request's own."""
     if not targets:
         raise ValueError("no request targets")
     with tempfile.TemporaryDirectory(prefix="wrk-") as folder:
-        script = Path(folder, "load.lua")
-        script.write_text(_SCRIPT, encoding="utf-8")
-        target_file = Path(folder, "targets.txt")
-        target_file.write_text("\n".join(targets) + "\n", encoding="utf-8")
-        body_file = Path(folder, "body.json")
-        if body is not None:
-            body_file.write_bytes(body)
+        work = Path(folder)
+        (work / "targets.txt").write_text("\n".join(targets) + "\n", encoding="utf-8")
+        body_paths = []
+        for number, body in enumerate(bodies):
+            body_paths.append(work / f"body-{number}.json")
+            body_paths[-1].write_bytes(body)
+        (work / "bodies.txt").write_text("".join(f"{p}\n" for p in body_paths), encoding="utf-8")
         env = {
-            **os.environ,
-            "WRK_TARGETS": str(target_file),
+            "WRK_TARGETS": str(work / "targets.txt"),
             "WRK_METHOD": method,
-            "WRK_BODY": str(body_file) if body is not None else "",
+            "WRK_BODIES": str(work / "bodies.txt"),
+            "WRK_TOKEN": unique_token,
         }
-        completed = subprocess.run(
-            [
-                wrk,
-                f"--threads={min(threads, connections)}",
-                f"--connections={connections}",
-                f"--duration={max(1, round(seconds))}s",
-                "--timeout=30s",
-                f"--script={script}",
-                base,
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        return _run(base, _SCRIPT, env, work, connections, min(threads, connections), seconds)
+
+
+def wrk_feed_load(
+    base: str, path: str, devices: Sequence[str], *, pages: int, connections: int, seconds: float
+) -> WrkFigures:
+    """`connections` shoppers, each a device of `devices` scrolling `pages` pages of the
+    feed at `path` by its `next_cursor`, then the next device."""
+    if not devices:
+        raise ValueError("no devices")
+    with tempfile.TemporaryDirectory(prefix="wrk-") as folder:
+        work = Path(folder)
+        (work / "devices.txt").write_text("\n".join(devices) + "\n", encoding="utf-8")
+        env = {"WRK_DEVICES": str(work / "devices.txt"), "WRK_PATH": path, "WRK_PAGES": str(pages)}
+        # One connection per thread: a thread's responses then answer its own requests.
+        return _run(base, _FEED_SCRIPT, env, work, connections, connections, seconds)
+
+
+def _run(
+    base: str,
+    script: str,
+    env: dict[str, str],
+    work: Path,
+    connections: int,
+    threads: int,
+    seconds: float,
+) -> WrkFigures:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is not installed: apt-get install wrk")
+    (work / "load.lua").write_text(script, encoding="utf-8")
+    completed = subprocess.run(
+        [
+            wrk,
+            f"--threads={threads}",
+            f"--connections={connections}",
+            f"--duration={max(1, round(seconds))}s",
+            "--timeout=30s",
+            f"--script={work / 'load.lua'}",
+            base,
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     failures = sum(
         report[key]
@@ -146,4 +245,5 @@ def wrk_load(
         max_ms=report["max_us"] / 1000,
         requests=report["requests"],
         failures=failures,
+        seconds=report["duration_us"] / 1e6,
     )
