@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 APP = "api.app:create_app"
 _BACKLOG = 2048
 _RESTART_PAUSE_SECONDS = 1.0
+_QUICK_EXIT_SECONDS = 10.0
+_QUICK_EXITS_TO_GIVE_UP = 3
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
@@ -37,6 +39,19 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     listener.bind((host, port))
     listener.listen(_BACKLOG)
     return listener
+
+
+def _check_free(host: str, port: int) -> None:
+    """Fail now, with the reason, if the port cannot be bound (another program holds it)
+    rather than have every process fail and be started again."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from error
 
 
 def _serve_one(host: str, port: int) -> None:
@@ -64,20 +79,33 @@ def serve_processes(host: str, port: int, workers: int) -> None:
         process.start()
         return process
 
+    _check_free(host, port)
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     processes = [start(number) for number in range(workers)]
+    started_at = [time.monotonic()] * workers
+    quick_exits = 0
     try:
         while not stopping:
             time.sleep(0.2)
             for number, process in enumerate(processes):
-                if not process.is_alive() and not stopping:
-                    log.warning(
-                        "server process %s exited (%s); starting it again",
-                        process.name,
-                        process.exitcode,
+                if process.is_alive() or stopping:
+                    continue
+                # A process that cannot even start (bad settings) would only fail again.
+                quick = time.monotonic() - started_at[number] < _QUICK_EXIT_SECONDS
+                quick_exits = quick_exits + 1 if quick else 0
+                if quick_exits >= _QUICK_EXITS_TO_GIVE_UP:
+                    raise SystemExit(
+                        f"server processes keep exiting at startup ({process.exitcode}); "
+                        "see the errors above"
                     )
-                    time.sleep(_RESTART_PAUSE_SECONDS)
-                    processes[number] = start(number)
+                log.warning(
+                    "server process %s exited (%s); starting it again",
+                    process.name,
+                    process.exitcode,
+                )
+                time.sleep(_RESTART_PAUSE_SECONDS)
+                processes[number] = start(number)
+                started_at[number] = time.monotonic()
     finally:
         for process in processes:
             if process.is_alive() and process.pid is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -145,3 +146,20 @@ def test_sigterm_stops_every_process(two_processes: tuple[subprocess.Popen[bytes
     assert server.wait(timeout=30) == 0
     assert all(not Path(f"/proc/{child}").exists() for child in children)
     assert _listening_sockets(port) == 0
+
+
+def test_a_port_in_use_is_refused_at_once_with_the_reason(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        completed = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+            [sys.executable, "-m", "api", "serve", "--workers", "2", "--port", str(port)],
+            env={**os.environ, "IDLEMARKET_HOME": str(tmp_path)},
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert completed.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in completed.stderr
