@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.categories.models import Category
-from catalog.goods.models import Goods, GoodsPhoto, GoodsStatus
+from catalog.goods.models import Goods, GoodsHotScore, GoodsPhoto, GoodsStatus
 
 # Only the start of a description is searchable: it says what the goods are; the rest is
 # shipping notes and small print that would drown titles in matches.
@@ -59,7 +59,9 @@ class CategoryPaths:
         return self._paths.get(category_id, ((category_id,), ()))
 
 
-def _document(goods: Goods, photo: str | None, paths: CategoryPaths) -> GoodsDocument:
+def _document(
+    goods: Goods, photo: str | None, hot_score: float, paths: CategoryPaths
+) -> GoodsDocument:
     ids, names = paths.of(goods.category_id)
     published = goods.published_at or goods.updated_at
     return GoodsDocument(
@@ -76,7 +78,7 @@ def _document(goods: Goods, photo: str | None, paths: CategoryPaths) -> GoodsDoc
         seller_id=goods.seller_id,
         photo=photo,
         published_at=int(published.timestamp()),
-        hot_score=goods.hot_score,
+        hot_score=hot_score,
     )
 
 
@@ -89,6 +91,15 @@ def _main_photos(session: Session, goods_ids: Sequence[int]) -> dict[int, str]:
     return {row.goods_id: f"/media/{row.thumb_path}" for row in rows}
 
 
+def _hot_scores(session: Session, goods_ids: Sequence[int]) -> dict[int, float]:
+    rows = session.execute(
+        select(GoodsHotScore.goods_id, GoodsHotScore.hot_score).where(
+            GoodsHotScore.goods_id.in_(goods_ids)
+        )
+    )
+    return {row.goods_id: row.hot_score for row in rows}
+
+
 def load_documents(
     session: Session, goods_ids: Sequence[int], paths: CategoryPaths | None = None
 ) -> tuple[list[GoodsDocument], list[tuple[int, int]]]:
@@ -97,12 +108,13 @@ def load_documents(
     paths = paths or CategoryPaths(session)
     goods = session.scalars(select(Goods).where(Goods.id.in_(goods_ids))).all()
     photos = _main_photos(session, [g.id for g in goods])
+    hot = _hot_scores(session, [g.id for g in goods])
     documents, gone = [], []
     found = {g.id: g for g in goods}
     for goods_id in goods_ids:
         item = found.get(goods_id)
         if item is not None and item.status is GoodsStatus.LISTED:
-            documents.append(_document(item, photos.get(item.id), paths))
+            documents.append(_document(item, photos.get(item.id), hot.get(item.id, 0.0), paths))
         else:
             gone.append((goods_id, item.version if item is not None else 0))
     return documents, gone
@@ -122,8 +134,9 @@ def iter_listed_documents(session: Session, *, batch: int = 5_000) -> Iterator[G
         if not goods:
             return
         photos = _main_photos(session, [g.id for g in goods])
+        hot = _hot_scores(session, [g.id for g in goods])
         for item in goods:
-            yield _document(item, photos.get(item.id), paths)
+            yield _document(item, photos.get(item.id), hot.get(item.id, 0.0), paths)
         last_id = goods[-1].id
         session.expunge_all()
 

@@ -1,8 +1,9 @@
-"""Refreshing goods.hot_score (what search blends and sorts by) from the hot counters.
+"""Refreshing goods_hot_scores (what search blends and sorts by) from the hot counters.
 
 The counters keep log-domain scores that never need rescoring for order; search needs a
 number at "now", so this job converts, writes the goods whose score moved noticeably, and
-queues those that are listed for the index through the outbox.
+queues those that are listed for the index through the outbox. A score that falls to 0
+(the goods lost its counter) is deleted: goods without a row have 0.
 """
 
 from __future__ import annotations
@@ -10,20 +11,22 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Float, Row, Table, any_, bindparam, select, update
+from sqlalchemy import BigInteger, Float, Row, Table, any_, bindparam, delete, select
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.db import unit_of_work, unnested
-from catalog.goods.models import Goods, GoodsStatus
+from catalog.goods.models import Goods, GoodsHotScore, GoodsStatus
 from catalog.outbox.service import record_goods_changes
 from ranking.config import RankingConfig
 from ranking.hot import hot_at
 
 CHUNK = 5_000
+_HOT = cast(Table, GoodsHotScore.__table__)
 _GOODS = cast(Table, Goods.__table__)
 _IDS = sql_cast(bindparam("goods_id"), ARRAY(BigInteger))
 _SCORES = unnested(("goods_id", BigInteger()), ("score", Float()))
@@ -44,31 +47,55 @@ def _on_postgres(session: Session) -> bool:
 
 
 def _write_scores(session: Session, scores: list[tuple[int, float]]) -> None:
-    """Set hot_score for many goods. The goods' version is not bumped: the goods did not
-    change, only their popularity."""
+    """Insert or replace the scores of many goods (their versions do not change: the goods
+    did not, only their popularity)."""
+    if not scores:
+        return
     if _on_postgres(session):
+        # Two array parameters through unnest: rendering 5,000 rows of VALUES cost
+        # SQLAlchemy longer than PostgreSQL spent running the statement.
+        upsert = postgresql.insert(_HOT).from_select(
+            ["goods_id", "hot_score"], select(_SCORES.c.goods_id, _SCORES.c.score)
+        )
         session.execute(
-            update(_GOODS)
-            .where(_GOODS.c.id == _SCORES.c.goods_id)
-            .values(hot_score=_SCORES.c.score),
+            upsert.on_conflict_do_update(
+                index_elements=["goods_id"], set_={"hot_score": upsert.excluded.hot_score}
+            ),
             {"goods_id": [goods_id for goods_id, _ in scores], "score": [s for _, s in scores]},
         )
         return
+    upsert_row = sqlite.insert(_HOT)
     session.execute(
-        update(_GOODS)
-        .where(_GOODS.c.id == bindparam("goods_id"))
-        .values(hot_score=bindparam("score")),
-        [{"goods_id": goods_id, "score": score} for goods_id, score in scores],
+        upsert_row.on_conflict_do_update(
+            index_elements=["goods_id"], set_={"hot_score": upsert_row.excluded.hot_score}
+        ),
+        [{"goods_id": goods_id, "hot_score": score} for goods_id, score in scores],
     )
 
 
-def _current(session: Session, goods_ids: list[int]) -> Sequence[Row[int, float, GoodsStatus, int]]:
-    """Score, status and version of the given goods."""
-    columns = select(Goods.id, Goods.hot_score, Goods.status, Goods.version)
+def _any_of(session: Session, column: Any, goods_ids: list[int]) -> tuple[Any, dict[str, Any]]:
+    """`column IN goods_ids` as the dialect does it best, with its parameters."""
     if _on_postgres(session):
         # = ANY(array): one parameter instead of an IN list of 5,000 rendered per call.
-        return session.execute(columns.where(Goods.id == any_(_IDS)), {"goods_id": goods_ids}).all()
-    return session.execute(columns.where(Goods.id.in_(goods_ids))).all()
+        return column == any_(_IDS), {"goods_id": goods_ids}
+    return column.in_(goods_ids), {}
+
+
+def _stored_scores(session: Session, goods_ids: list[int]) -> dict[int, float]:
+    """The scores stored for the given goods (absent: 0)."""
+    where, params = _any_of(session, _HOT.c.goods_id, goods_ids)
+    # Core execution, not the ORM's: its row processing was a second of a 1M refresh.
+    statement = select(_HOT.c.goods_id, _HOT.c.hot_score).where(where)
+    return dict(session.connection().execute(statement, params).all())  # rows are pairs
+
+
+def _states(session: Session, goods_ids: list[int]) -> Sequence[Row[int, GoodsStatus, int]]:
+    """Status and version of those of the given goods that exist."""
+    # Apart from the scores: joined, PostgreSQL hashed the whole score table for every
+    # chunk (46 ms a chunk against 14 ms for the two index scans).
+    where, params = _any_of(session, _GOODS.c.id, goods_ids)
+    statement = select(_GOODS.c.id, _GOODS.c.status, _GOODS.c.version).where(where)
+    return session.connection().execute(statement, params).all()
 
 
 def _moved(old: float, new: float) -> bool:
@@ -90,20 +117,31 @@ def refresh_hot_scores(
     }
     changed = 0
     with unit_of_work(factory) as session:
-        scored_before = session.scalars(select(Goods.id).where(Goods.hot_score > 0)).all()
+        scored_before = session.scalars(select(GoodsHotScore.goods_id)).all()
     targets.update({goods_id: 0.0 for goods_id in scored_before if goods_id not in targets})
     ids = sorted(targets)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         with unit_of_work(factory) as session:
-            current = _current(session, chunk)
-            moved = [row for row in current if _moved(row.hot_score, targets[row.id])]
-            if not moved:
+            stored = _stored_scores(session, chunk)
+            candidates = [i for i in chunk if _moved(stored.get(i, 0.0), targets[i])]
+            if not candidates:
                 continue
-            _write_scores(session, [(row.id, targets[row.id]) for row in moved])
+            moved = _states(session, candidates)
+            _write_scores(
+                session,
+                [(goods_id, targets[goods_id]) for goods_id, _, _ in moved if targets[goods_id]],
+            )
+            gone = [goods_id for goods_id, _, _ in moved if not targets[goods_id]]
+            if gone:
+                session.execute(delete(GoodsHotScore).where(GoodsHotScore.goods_id.in_(gone)))
             record_goods_changes(
                 session,
-                [(row.id, row.version) for row in moved if row.status is GoodsStatus.LISTED],
+                [
+                    (goods_id, version)
+                    for goods_id, status, version in moved
+                    if status is GoodsStatus.LISTED
+                ],
                 reason="hot",
             )
             changed += len(moved)

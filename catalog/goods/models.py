@@ -56,14 +56,25 @@ class Goods(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # Popularity for search and feeds; the ranking module keeps it up to date.
-    hot_score: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     # Bargaining: "不议价" refuses offers; offers below the floor (never shown to buyers)
     # are refused automatically.
     no_bargaining: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     floor_price: Mapped[int | None] = mapped_column(BigInteger)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
+
+
+class GoodsHotScore(Base):
+    """Popularity at the last refresh, for search to blend and sort by (goods without a row
+    have 0). The ranking module rewrites most rows every few minutes: in a table of its
+    own, since rewriting wide goods rows and their five indexes cost five times as much."""
+
+    __tablename__ = "goods_hot_scores"
+
+    goods_id: Mapped[int] = mapped_column(
+        ForeignKey("goods.id", ondelete="CASCADE"), primary_key=True
+    )
+    hot_score: Mapped[float] = mapped_column(Float)
 
 
 class GoodsPhoto(Base):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.goods import photos
 from catalog.goods import service as goods_service
-from catalog.goods.models import Condition, Goods
+from catalog.goods.models import Condition, GoodsHotScore
 from catalog.goods.service import GoodsFields
 from catalog.media.store import MediaStore
 from catalog.money import Fen
@@ -392,9 +392,7 @@ def test_sort_hot_puts_the_popular_goods_first(
 ) -> None:
     scores = {"sneakers": 50.0, "nokia": 10.0}
     for key, score in scores.items():
-        goods = session.get(Goods, market.ids[key])
-        assert goods is not None
-        goods.hot_score = score
+        session.add(GoodsHotScore(goods_id=market.ids[key], hot_score=score))
     session.flush()
     documents, _ = load_documents(session, [market.ids[key] for key in scores])
     search_engine.upsert(documents)

@@ -1,4 +1,4 @@
-"""Hot scores reach goods.hot_score and, through the outbox, the search index."""
+"""Hot scores reach goods_hot_scores and, through the outbox, the search index."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.goods.models import Goods
+from catalog.goods.models import GoodsHotScore
 from catalog.outbox.models import OutboxEvent
 from catalog.users.models import Role
 from indexer.embedded import EmbeddedEngine
@@ -20,6 +20,11 @@ from ranking.hot import event_term
 from ranking.jobs import refresh_hot
 from ranking.refresh import refresh_hot_scores
 from tests.factories import listed_goods, make_user
+
+
+def _stored(session: Session) -> dict[int, float]:
+    rows = session.execute(select(GoodsHotScore.goods_id, GoodsHotScore.hot_score))
+    return {row.goods_id: row.hot_score for row in rows}
 
 
 def _listed(session: Session, media: Path, titles: list[str]) -> list[int]:
@@ -42,9 +47,8 @@ def test_refresh_writes_scores_that_moved_and_queues_them_for_search(
     first = refresh_hot_scores(
         session_factory, counter.scores([warm, hot]), config=DEFAULT_CONFIG, now=now
     )
-    rows = session.execute(select(Goods.id, Goods.hot_score).where(Goods.id.in_([cold, warm, hot])))
-    scores = {row.id: row.hot_score for row in rows}
-    assert scores[cold] == 0.0
+    scores = _stored(session)
+    assert cold not in scores  # no row: 0
     assert scores[warm] == 1.0
     assert abs(scores[hot] - 9.0) < 1e-9
     assert first.changed == 2
@@ -56,11 +60,17 @@ def test_refresh_writes_scores_that_moved_and_queues_them_for_search(
         session_factory, counter.scores([warm, hot]), config=DEFAULT_CONFIG, now=now + 60
     )
     assert again.changed == 0  # a minute of decay is below the threshold worth an index write
+    faded = refresh_hot_scores(
+        session_factory, counter.scores([hot]), config=DEFAULT_CONFIG, now=now + 60
+    )
+    assert faded.changed == 1  # warm lost its counter: its score is gone, so 0
+    assert set(_stored(session)) == {hot}
 
     engine = EmbeddedEngine(tmp_path / "index")
     drain(session_factory, engine)
     ordered = engine.search(SearchRequest(query="刷新", sort=Sort("hot_score"), limit=3)).hits
-    assert [hit.document.id for hit in ordered] == [hot, warm, cold]
+    assert [hit.document.id for hit in ordered][0] == hot
+    assert {hit.document.id: hit.document.hot_score for hit in ordered}[warm] == 0.0
 
 
 def test_the_periodic_job_reads_the_database_counter(
@@ -70,4 +80,4 @@ def test_the_periodic_job_reads_the_database_counter(
     DatabaseHotCounter(session, config_version=0).add([(goods_id, event_term(3, time.time(), 24))])
     session.commit()
     assert refresh_hot(session_factory) >= 1
-    assert session.get_one(Goods, goods_id).hot_score > 2.9
+    assert _stored(session)[goods_id] > 2.9
