@@ -69,7 +69,7 @@ def test_refresh_writes_scores_that_moved_and_queues_them_for_search(
     engine = EmbeddedEngine(tmp_path / "index")
     drain(session_factory, engine)
     ordered = engine.search(SearchRequest(query="刷新", sort=Sort("hot_score"), limit=3)).hits
-    assert [hit.document.id for hit in ordered][0] == hot
+    assert ordered[0].document.id == hot
     assert {hit.document.id: hit.document.hot_score for hit in ordered}[warm] == 0.0
 
 
