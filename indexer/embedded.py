@@ -600,7 +600,7 @@ class EmbeddedEngine:
             if relaxed != words or required < len(words):  # else the same search again
                 query = self._query(searcher, relaxed, restriction, required=required)
                 result = self._run(searcher, query, request, True)
-        if query is None or result is None:
+        if query is None or result is None or not result.count:
             return SearchResult(hits=[], total=0, facets={f: {} for f in request.facets})
         hits = []
         for score, address in result.hits[: request.limit]:
