@@ -28,6 +28,9 @@ from ranking.similar import co_occurrence, item_popularity, sessionize, similar_
 
 POOL = 300  # hot and new candidates each; enough for many pages of 20
 MAX_SECTIONS = 256  # per shared pool: every top category and the cities shoppers name
+# How old a section may grow before a pool rebuild reads it again: new goods reach every
+# shopper through the shared pool's newest goods within its few seconds anyway.
+SECTION_SECONDS = 30.0
 AFFINITY_DAYS = 7
 SERVED_TTL_SECONDS = 1800
 
@@ -164,41 +167,79 @@ class ForYouPage:
     exhausted: bool
 
 
+SectionKey = tuple[str, int | str]  # ("top", top category id) or ("city", city)
+
+
+@dataclass(frozen=True)
+class Section:
+    built_at: float  # time.monotonic()
+    candidates: list[Candidate]
+
+
 @dataclass(frozen=True)
 class SharedPool:
     """The candidates every shopper starts from (hottest and newest listed goods), with the
     category tree: the same for everyone, so built once per cache period, not per page.
 
-    It also keeps, for as long as it lives, the sections shoppers add to it: the newest
-    goods of one top category (for those who clicked there) or of one city (cold start).
-    Built by the first page that asks, they serve every page after it: reading 300 goods
-    per page was most of a page's database time.
+    It also keeps the sections shoppers add to it: the newest goods of one top category
+    (for those who clicked there) or of one city (cold start). The first page that needs
+    one builds it; after that the pool rebuilds carry sections over and refresh those
+    older than SECTION_SECONDS in the background, so no page waits for them again.
     """
 
     candidates: dict[int, Candidate]
     parents: dict[int, int]
-    sections: dict[tuple[str, int | str], list[Candidate]] = field(default_factory=dict)
+    sections: dict[SectionKey, Section] = field(default_factory=dict)
 
-    def section(
-        self, key: tuple[str, int | str], build: Callable[[], list[Candidate]]
-    ) -> list[Candidate]:
+    def section(self, key: SectionKey, build: Callable[[], list[Candidate]]) -> list[Candidate]:
         found = self.sections.get(key)
         if found is None:
-            found = build()  # two pages racing to build the same section are harmless
+            # Two pages racing to build the same section are harmless.
+            found = Section(time.monotonic(), build())
             if len(self.sections) < MAX_SECTIONS:  # cities are typed by shoppers
                 self.sections[key] = found
-        return found
+        return found.candidates
 
 
-def shared_pool(session: Session, *, counter: HotCounter) -> SharedPool:
+def build_section(
+    session: Session, counter: HotCounter, parents: dict[int, int], key: SectionKey
+) -> list[Candidate]:
+    """The newest POOL listed goods of a top category or of a city, as candidates."""
+    kind, value = key
+    condition: ColumnElement[bool]
+    if kind == "top":
+        within = [category for category, parent in parents.items() if parent == value]
+        condition = Goods.category_id.in_(within)
+    else:
+        condition = Goods.city == value
+    return _newest_candidates(session, counter, parents, condition, limit=POOL)
+
+
+def shared_pool(
+    session: Session, *, counter: HotCounter, previous: SharedPool | None = None
+) -> SharedPool:
+    """The shared candidates; with `previous`, its sections too (refreshed when old)."""
     hot_ids = [goods_id for goods_id, _ in counter.top(POOL)]
     goods = {g.id: g for g in listed_in_order(session, hot_ids, POOL)}
     goods.update({g.id: g for g in _listed(session, limit=POOL)})
     parents = _parents(session)
     hot = counter.scores(list(goods))
-    return SharedPool(
+    pool = SharedPool(
         {c.goods_id: c for c in _candidates(list(goods.values()), hot, parents)}, parents
     )
+    now = time.monotonic()
+    for key, section in (previous.sections if previous else {}).items():
+        if now - section.built_at < SECTION_SECONDS:
+            pool.sections[key] = section
+        else:
+            pool.sections[key] = Section(now, build_section(session, counter, parents, key))
+    return pool
+
+
+def _section(
+    session: Session, counter: HotCounter, pool: SharedPool, key: SectionKey
+) -> list[Candidate]:
+    return pool.section(key, partial(build_section, session, counter, pool.parents, key))
 
 
 def for_you_page(
@@ -220,25 +261,13 @@ def for_you_page(
     extra: list[Candidate] = []
     if affinity:
         liked = sorted(affinity, key=affinity.__getitem__, reverse=True)[:3]
-
-        def newest_in(top: int) -> list[Candidate]:
-            within = [c for c, parent in pool.parents.items() if parent == top]
-            return _newest_candidates(
-                session, counter, pool.parents, Goods.category_id.in_(within), limit=POOL
-            )
-
         # The newest POOL of the liked categories together, as one query would give them.
-        merged = [c for top in liked for c in pool.section(("top", top), partial(newest_in, top))]
+        merged = [c for top in liked for c in _section(session, counter, pool, ("top", top))]
         merged.sort(key=lambda c: (c.published_at, c.goods_id), reverse=True)
         extra = merged[:POOL]
     elif city:
         # Cold start: what is listed near the shopper.
-        extra = pool.section(
-            ("city", city),
-            lambda: _newest_candidates(
-                session, counter, pool.parents, Goods.city == city, limit=POOL
-            ),
-        )
+        extra = _section(session, counter, pool, ("city", city))
     candidates.update({c.goods_id: c for c in extra if c.goods_id not in candidates})
     scored = score_candidates(
         candidates.values(), config=config, now=now.timestamp(), affinity=affinity

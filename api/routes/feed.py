@@ -125,7 +125,11 @@ def _rebuild_pool(request: Request) -> None:
         with state.session_factory() as session:
             watcher: ConfigWatcher = state.ranking_config
             counter = hot_counter(request, session, watcher.current(session).version)
-            state.feed_pool = (time.monotonic(), shared_pool(session, counter=counter))
+            # The sections shoppers asked for move over (refreshed when old): no page
+            # after the first waits for them.
+            previous: SharedPool = state.feed_pool[1]
+            pool = shared_pool(session, counter=counter, previous=previous)
+            state.feed_pool = (time.monotonic(), pool)
     finally:
         lock.release()
 

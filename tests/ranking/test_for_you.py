@@ -128,10 +128,35 @@ def test_a_section_is_read_once_per_pool_and_paging_goes_on_from_it(
     with newest_goods_reads(session) as reads:
         first = _page(session, pool, city="拉萨")
     assert len(reads) == 1
-    assert {c.goods_id for c in pool.sections[("city", "拉萨")]} == set(nearby)
+    assert {c.goods_id for c in pool.sections[("city", "拉萨")].candidates} == set(nearby)
     with newest_goods_reads(session) as reads:
         second = _page(session, pool, city="拉萨", served=first)
     assert reads == []  # the section built for the first page served the second
     assert not set(first) & set(second)
     shown = set(first) | set(second) | set(_page(session, pool, city="拉萨", served=first + second))
     assert set(nearby) <= shown  # the goods near the shopper made it into the feed
+
+
+def test_the_next_pool_carries_sections_over_and_refreshes_old_ones(
+    session: Session, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seller, reviewer = make_user(session), make_user(session, role=Role.REVIEWER)
+    nearby = _list(session, media_root, seller, reviewer, "iphone", 2, city="拉萨")
+    counter = DatabaseHotCounter(session, config_version=0)
+    first = shared_pool(session, counter=counter)
+    _page(session, first, city="拉萨")
+
+    with newest_goods_reads(session) as reads:
+        second = shared_pool(session, counter=counter, previous=first)
+    assert len(reads) == 1  # the shared pool's newest goods only: the section moved over
+    assert second.sections[("city", "拉萨")] is first.sections[("city", "拉萨")]
+
+    later = _list(session, media_root, seller, reviewer, "iphone", 1, city="拉萨")
+    monkeypatch.setattr(for_you, "SECTION_SECONDS", 0.0)  # every section is now old
+    with newest_goods_reads(session) as reads:
+        third = shared_pool(session, counter=counter, previous=second)
+    assert len(reads) == 2  # the section too, rebuilt by the pool rather than by a page
+    assert {c.goods_id for c in third.sections[("city", "拉萨")].candidates} == {
+        *nearby,
+        *later,
+    }
