@@ -30,13 +30,23 @@ _QUICK_EXIT_SECONDS = 10.0
 _QUICK_EXITS_TO_GIVE_UP = 3
 
 
+def _bound_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host:port` that other processes may bind as well."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    bound = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        bound.bind((host, port))
+    except OSError:
+        bound.close()
+        raise
+    return bound
+
+
 def reuse_port_socket(host: str, port: int) -> socket.socket:
     """A listening socket on `host:port` that other processes may bind as well."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    listener.bind((host, port))
+    listener = _bound_socket(host, port)
     listener.listen(_BACKLOG)
     return listener
 
@@ -44,14 +54,10 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
 def _check_free(host: str, port: int) -> None:
     """Fail now, with the reason, if the port cannot be bound (another program holds it)
     rather than have every process fail and be started again."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from error
+    try:
+        _bound_socket(host, port).close()
+    except OSError as error:
+        raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from error
 
 
 def _serve_one(host: str, port: int) -> None:

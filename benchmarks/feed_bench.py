@@ -326,17 +326,7 @@ def serving(env: dict[str, str], log: Path, *, workers: int = 1) -> Iterator[Ser
 
 def wrk_figures(figures: WrkFigures, clients: int) -> dict[str, Any]:
     """wrk's figures under the keys of `LoadResult.figures`."""
-    return {
-        "clients": clients,
-        "load": "wrk",
-        "requests": figures.requests,
-        "requests_per_second": round(figures.requests_per_s, 1),
-        "p50_ms": round(figures.p50_ms, 2),
-        "p90_ms": round(figures.p90_ms, 2),
-        "p99_ms": round(figures.p99_ms, 2),
-        "max_ms": round(figures.max_ms, 2),
-        "failures": figures.failures,
-    }
+    return {"clients": clients, "load": "wrk", **figures.as_dict()}
 
 
 # -- synthetic behaviour -------------------------------------------------------------------

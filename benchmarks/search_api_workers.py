@@ -73,13 +73,7 @@ def main() -> None:
                 # Several connections warm every process (a connection stays on one).
                 wrk_load(base, targets[:200], connections=args.clients, seconds=3)
                 figures = wrk_load(base, targets, connections=args.clients, seconds=args.seconds)
-                row = {
-                    "load": "wrk",
-                    "searches_per_s": round(figures.requests_per_s),
-                    "p50_ms": round(figures.p50_ms, 1),
-                    "p99_ms": round(figures.p99_ms, 1),
-                    "failures": figures.failures,
-                }
+                row = {"load": "wrk", **figures.as_dict(rate_key="searches_per_second")}
             else:
                 with httpx2.Client(base_url=base) as http:
                     for query in queries[:100]:  # warm-up
@@ -87,7 +81,7 @@ def main() -> None:
                 latencies = load(base, queries, clients=args.clients, seconds=args.seconds)
                 row = {
                     "load": "python threads",
-                    "searches_per_s": round(len(latencies) / args.seconds),
+                    "searches_per_second": round(len(latencies) / args.seconds),
                     "p50_ms": round(percentile(latencies, 0.5), 1),
                     "p99_ms": round(percentile(latencies, 0.99), 1),
                 }

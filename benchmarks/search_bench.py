@@ -45,7 +45,7 @@ from measure import PROJECT_ROOT, api_server, percentile, say
 from pypinyin import lazy_pinyin
 from search_baseline import BaselineGoods, PostgresBaseline
 from sqlalchemy import select
-from wrk_load import WrkFigures, wrk_available, wrk_load
+from wrk_load import wrk_available, wrk_load
 
 from catalog.categories.models import Category
 from catalog.db import make_engine, make_session_factory
@@ -63,6 +63,7 @@ RELEVANCE_QUERIES = 600
 API_CLIENTS = 16
 API_PROCESSES = 2  # `serve --workers`: one per core of the build machine
 API_SECONDS = 10.0
+RATE = "searches_per_second"  # the rate's key in every latency row of the report
 WARMUP_QUERIES = 200
 # The API refuses longer queries (q max_length=100); the engine cuts at 200 anyway.
 MAX_QUERY_CHARS = 100
@@ -489,18 +490,6 @@ def api_load(base: str, queries: Sequence[str], clients: int) -> dict[str, Any]:
     return figures
 
 
-def _wrk_figures(figures: WrkFigures) -> dict[str, Any]:
-    return {
-        "requests": figures.requests,
-        "p50_ms": round(figures.p50_ms, 3),
-        "p90_ms": round(figures.p90_ms, 3),
-        "p99_ms": round(figures.p99_ms, 3),
-        "max_ms": round(figures.max_ms, 3),
-        "searches_per_second": round(figures.requests_per_s, 1),
-        "failures": figures.failures,
-    }
-
-
 def measure_api(home: Path, queries: Sequence[str]) -> dict[str, Any]:
     """The API under `API_CLIENTS` concurrent clients against one server process and against
     `API_PROCESSES` (`serve --workers`, one per core), and with one client (what a request
@@ -523,15 +512,15 @@ def measure_api(home: Path, queries: Sequence[str]) -> dict[str, Any]:
         with api_server(_server_env(home), workers=processes) as (_, base):
             # Every process answers some warm-up searches: a connection stays on one.
             wrk_load(base, targets[:WARMUP_QUERIES], connections=API_CLIENTS, seconds=3)
-            figures = _wrk_figures(
-                wrk_load(base, targets, connections=API_CLIENTS, seconds=API_SECONDS)
+            figures = wrk_load(base, targets, connections=API_CLIENTS, seconds=API_SECONDS).as_dict(
+                rate_key=RATE
             )
             figures["load"] = f"wrk, {API_CLIENTS} connections, {processes} server process(es)"
             section["api" if processes == API_PROCESSES else "api_1_process"] = figures
             if processes == 1:
-                section["api_1_client"] = _wrk_figures(
-                    wrk_load(base, targets, connections=1, seconds=API_SECONDS)
-                )
+                section["api_1_client"] = wrk_load(
+                    base, targets, connections=1, seconds=API_SECONDS
+                ).as_dict(rate_key=RATE)
     return section
 
 

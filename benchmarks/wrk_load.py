@@ -97,12 +97,10 @@ local path = os.getenv("WRK_PATH")
 local pages = tonumber(os.getenv("WRK_PAGES"))
 local thread_counter = 0
 local device_index, cursor, page = 1, nil, 0
-local threads = 1
 
 function setup(thread)
   thread_counter = thread_counter + 1
   thread:set("offset", thread_counter)
-  thread:set("threads", thread_counter)
 end
 
 function init(args)
@@ -139,14 +137,15 @@ class WrkFigures:
     failures: int
     seconds: float
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, rate_key: str = "requests_per_second") -> dict[str, Any]:
+        """The figures for a report; `rate_key` names the rate the way the report does."""
         return {
-            "requests_per_s": round(self.requests_per_s, 1),
-            "p50_ms": round(self.p50_ms, 2),
-            "p90_ms": round(self.p90_ms, 2),
-            "p99_ms": round(self.p99_ms, 2),
-            "max_ms": round(self.max_ms, 2),
             "requests": self.requests,
+            rate_key: round(self.requests_per_s, 1),
+            "p50_ms": round(self.p50_ms, 3),
+            "p90_ms": round(self.p90_ms, 3),
+            "p99_ms": round(self.p99_ms, 3),
+            "max_ms": round(self.max_ms, 3),
             "failures": self.failures,
             "seconds": round(self.seconds, 2),
         }

@@ -30,7 +30,7 @@ async def home(request: Request) -> Response:
     """The home page: carousel banners, the category grid, hot goods and the newest goods.
     Echo `request_id` and `ranker_version` in impression events."""
     state = request.app.state
-    cached: CachedHome | None = getattr(state, "home", None)
+    cached: CachedHome | None = state.home
     # Everyone sees the same home page: built at most once per cache period (a click still
     # reaches "hot" within seconds, a published configuration too), serialised once, and
     # answered with a request id of its own each time.

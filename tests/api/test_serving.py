@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx2
@@ -51,9 +51,9 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _wait_for(condition: str, check: object, seconds: float = 30.0) -> None:
+def _wait_for(condition: str, check: Callable[[], bool], seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
-    while not check():  # type: ignore[operator]
+    while not check():
         assert time.monotonic() < deadline, f"waited {seconds:.0f} s for {condition}"
         time.sleep(0.1)
 
