@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import Cast
 from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -132,10 +133,20 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def on_postgres(session: Session) -> bool:
+    """Whether the session's database is PostgreSQL (array parameters, NOTIFY, upserts)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def array_parameter(name: str, kind: TypeEngine[Any]) -> Cast[Any]:
+    """A PostgreSQL array parameter, `CAST(:name AS kind[])`: a Python list binds to it."""
+    return cast(bindparam(name), ARRAY(kind))
+
+
 def unnested(*columns: tuple[str, TypeEngine[Any]]) -> TableValuedAlias:
     """PostgreSQL rows from one array parameter per column, `unnest(:a::t[], :b::u[]) AS
     rows(a, b)`; bind each column's values under its name. Thousands of rows travel as a
     few parameters, and the statement compiles once: a VALUES list of 5,000 rows took
     SQLAlchemy longer to render than PostgreSQL took to run it."""
-    arrays = [cast(bindparam(name), ARRAY(kind)) for name, kind in columns]
+    arrays = [array_parameter(name, kind) for name, kind in columns]
     return func.unnest(*arrays).table_valued(*(name for name, _ in columns)).render_derived()

@@ -13,13 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Float, Row, Table, any_, bindparam, delete, select
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import BigInteger, Float, Row, Table, any_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.db import unit_of_work, unnested
+from catalog.db import array_parameter, on_postgres, unit_of_work, unnested
 from catalog.goods.models import Goods, GoodsHotScore, GoodsStatus
 from catalog.outbox.service import record_goods_changes
 from ranking.config import RankingConfig
@@ -28,7 +26,7 @@ from ranking.hot import hot_at
 CHUNK = 5_000
 _HOT = cast(Table, GoodsHotScore.__table__)
 _GOODS = cast(Table, Goods.__table__)
-_IDS = sql_cast(bindparam("goods_id"), ARRAY(BigInteger))
+_IDS = array_parameter("goods_id", BigInteger())
 _SCORES = unnested(("goods_id", BigInteger()), ("score", Float()))
 # A score within 5% (or 0.01) of the stored one is left alone: not worth an index write.
 RELATIVE_CHANGE = 0.05
@@ -42,16 +40,12 @@ class Refresh:
     seconds: float
 
 
-def _on_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _write_scores(session: Session, scores: list[tuple[int, float]]) -> None:
     """Insert or replace the scores of many goods (their versions do not change: the goods
     did not, only their popularity)."""
     if not scores:
         return
-    if _on_postgres(session):
+    if on_postgres(session):
         # Two array parameters through unnest: rendering 5,000 rows of VALUES cost
         # SQLAlchemy longer than PostgreSQL spent running the statement.
         upsert = postgresql.insert(_HOT).from_select(
@@ -75,7 +69,7 @@ def _write_scores(session: Session, scores: list[tuple[int, float]]) -> None:
 
 def _any_of(session: Session, column: Any, goods_ids: list[int]) -> tuple[Any, dict[str, Any]]:
     """`column IN goods_ids` as the dialect does it best, with its parameters."""
-    if _on_postgres(session):
+    if on_postgres(session):
         # = ANY(array): one parameter instead of an IN list of 5,000 rendered per call.
         return column == any_(_IDS), {"goods_id": goods_ids}
     return column.in_(goods_ids), {}

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from catalog.db import on_postgres
 from catalog.errors import Conflict
 from catalog.ledger.models import (
     MAY_GO_NEGATIVE,
@@ -202,8 +203,7 @@ def account_ids(session: Session, accounts: Sequence[Account]) -> dict[Account, 
         }
         for account in missing
     ]
-    dialect = session.get_bind().dialect.name
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    upsert = pg_insert if on_postgres(session) else sqlite_insert
     session.execute(
         upsert(LedgerAccount).on_conflict_do_nothing(index_elements=["kind", "owner_id"]), rows
     )

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Table, delete, event, insert, literal, select
 from sqlalchemy.orm import Session
 
 from catalog.clock import utcnow
-from catalog.db import UtcDateTime, unnested
+from catalog.db import UtcDateTime, on_postgres, unnested
 from catalog.outbox.models import OutboxEvent
 
 GOODS_TOPIC = "goods"
@@ -37,7 +37,7 @@ def record_goods_changes(
     """Many (goods id, version) changes at once, as one INSERT (for batch jobs)."""
     if not changes:
         return
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         # A job may write 5,000 rows at a time: two array parameters, not 20,000 values.
         session.execute(
             insert(_OUTBOX).from_select(
@@ -68,7 +68,7 @@ def record_goods_changes(
 def _notify_relays(session: Session) -> None:
     # PostgreSQL delivers a NOTIFY only if the transaction commits: a wake-up hint for
     # `idlemarket index relay --follow`. Once per transaction, not once per row.
-    if session.info.get("outbox_written") and session.get_bind().dialect.name == "postgresql":
+    if session.info.get("outbox_written") and on_postgres(session):
         session.execute(text(f"NOTIFY {WAKE_UP_CHANNEL}"))
 
 
