@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,9 +12,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx2
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The server-process helpers the tests use, rather than copies of them here.
+sys.path.insert(0, str(PROJECT_ROOT))
+from tests.servers import free_port, stop, wait_until_up  # noqa: E402
+
+__all__ = [
+    "PROJECT_ROOT",
+    "api_server",
+    "elapsed",
+    "free_port",
+    "load_averages",
+    "machine",
+    "percentile",
+    "say",
+]
 
 _started = time.monotonic()
 
@@ -53,12 +64,6 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[max(1, math.ceil(share * len(ordered))) - 1]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def api_server(
     env: dict[str, str], *, workers: int = 1, log: Path | None = None, timeout: float = 90.0
@@ -79,25 +84,14 @@ def api_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the API server exited with {process.returncode}")
-            try:
-                if httpx2.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the API server did not start within {timeout:.0f} s")
-            time.sleep(0.3)
+        wait_until_up(
+            f"{base}/api/v1/healthz",
+            process,
+            seconds=timeout,
+            output=lambda: log.read_text(errors="replace") if log else "(not logged)",
+        )
         yield process, base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, seconds=30)
         if output:
             output.close()

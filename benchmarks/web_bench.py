@@ -26,17 +26,7 @@ from typing import Any
 import httpx2
 from measure import PROJECT_ROOT, api_server, machine, percentile, say
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 
 # Marks taken inside the page, relative to navigation start.
 MARKS = """

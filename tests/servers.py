@@ -1,5 +1,5 @@
-"""Real `idlemarket` server processes for tests that talk to them over HTTP: a free port,
-and waiting until one answers its health check."""
+"""Real `idlemarket` server processes for tests (and benchmarks) that talk to them over
+HTTP: a free port, waiting until one answers its health check, and stopping it."""
 
 from __future__ import annotations
 
@@ -35,3 +35,13 @@ def wait_until_up(
         if time.monotonic() > deadline:
             raise AssertionError(f"{url} did not answer within {seconds:.0f} s")
         time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[Any], *, seconds: float = 30.0) -> None:
+    """SIGTERM (a server finishes its requests in flight), then SIGKILL after `seconds`."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

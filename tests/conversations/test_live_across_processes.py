@@ -40,7 +40,7 @@ from catalog.db import make_engine, make_session_factory
 from catalog.seed.taxonomy import ensure_categories
 from catalog.users.models import User
 from tests.factories import PASSWORD, listed_goods, make_user
-from tests.servers import free_port, wait_until_up
+from tests.servers import free_port, stop, wait_until_up
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -141,15 +141,6 @@ def _wait_until_up(servers: list[tuple[subprocess.Popen[bytes], str]], home: Pat
         )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def _log_in(host: str, email: str) -> str:
     response = httpx2.post(
         f"http://{host}{V1}/auth/login",
@@ -200,7 +191,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )
     finally:
         for process, _ in servers:
-            _stop(process)
+            stop(process, seconds=10)
         engine.dispose()
 
 

@@ -21,21 +21,9 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.servers import free_port, wait_until_up
+from tests.servers import free_port, stop, wait_until_up
+from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# Without the background-networking switches Chromium keeps dialling hosts this closed
-# network refuses; --no-sandbox because CI runs as root.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 PHONE = {"width": 375, "height": 667}
 DESKTOP = {"width": 1280, "height": 800}
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts")).resolve()
@@ -129,11 +117,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
         yield LiveServer(url=url, home=home)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, seconds=20)
         log.close()
 
 
