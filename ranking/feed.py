@@ -29,11 +29,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import heapq
 import hmac
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
@@ -84,6 +85,62 @@ def _rank_key(item: ScoredCandidate) -> tuple[float, int]:
     return (-item.score, -item.goods_id)
 
 
+@dataclass(frozen=True)
+class Blend:
+    """What every score of one cache period shares: the configuration, the time and the
+    hottest candidate's log (the hot part is relative to it)."""
+
+    config: RankingConfig
+    now: float
+    top_log: float
+
+    @classmethod
+    def over(cls, candidates: Iterable[Candidate], *, config: RankingConfig, now: float) -> Blend:
+        top_log = max((c.hot_log for c in candidates if c.hot_log is not None), default=EMPTY)
+        return cls(config, now, top_log)
+
+    def score(
+        self, candidates: Iterable[Candidate], affinity: Mapping[int, float] | None = None
+    ) -> list[ScoredCandidate]:
+        """The candidates blended, best first, ties by id desc."""
+        affinity = affinity or {}
+        config, now, top_log = self.config, self.now, self.top_log
+        # hot = hot_at(log) / hot_at(hottest log) = 2^(log - hottest log): one power each,
+        # and none for the goods without events.
+        scaled = hot_at(top_log, now, config.half_life_hours) > 0
+        window = config.new_window_hours
+        hot_weight, new_weight = config.hot_weight, config.new_weight
+        affinity_weight = config.affinity_weight
+        scored: list[ScoredCandidate] = []
+        append = scored.append
+        for candidate in candidates:
+            hot_log = candidate.hot_log
+            # At most 1: a section read after its pool may hold a goods hotter than its top.
+            hot = min(1.0, 2.0 ** (hot_log - top_log)) if scaled and hot_log is not None else 0.0
+            # A publish time slightly in the future (clock skew) counts as brand new.
+            age_hours = max(0.0, (now - candidate.published_at) / 3600.0)
+            new = max(0.0, 1.0 - age_hours / window)
+            liking = liking_of(affinity, candidate.top_category_id)
+            has_events = hot_log is not None and hot_log != EMPTY
+            append(
+                ScoredCandidate(
+                    candidate,
+                    hot_weight * hot + new_weight * new + affinity_weight * liking,
+                    hot,
+                    new,
+                    liking,
+                    age_hours <= window and not has_events,
+                )
+            )
+        scored.sort(key=_rank_key)
+        return scored
+
+
+def liking_of(affinity: Mapping[int, float], top_category_id: int) -> float:
+    # Clamped so a miscomputed affinity cannot outweigh the rest of the blend.
+    return min(1.0, max(0.0, affinity.get(top_category_id, 0.0)))
+
+
 def score_candidates(
     candidates: Iterable[Candidate],
     *,
@@ -93,36 +150,54 @@ def score_candidates(
 ) -> list[ScoredCandidate]:
     """Blend hot, new and category affinity into one score; best first, ties by id desc."""
     pool = list(candidates)
-    # hot = hot_at(log) / hot_at(hottest log) = 2^(log - hottest log): one power each,
-    # and none for the goods without events.
-    top_log = max((c.hot_log for c in pool if c.hot_log is not None), default=EMPTY)
-    scaled = hot_at(top_log, now, config.half_life_hours) > 0
-    window = config.new_window_hours
-    hot_weight, new_weight = config.hot_weight, config.new_weight
-    affinity_weight = config.affinity_weight
-    scored: list[ScoredCandidate] = []
-    append = scored.append
-    for candidate in pool:
-        hot_log = candidate.hot_log
-        hot = 2.0 ** (hot_log - top_log) if scaled and hot_log is not None else 0.0
-        # A publish time slightly in the future (clock skew) counts as brand new.
-        age_hours = max(0.0, (now - candidate.published_at) / 3600.0)
-        new = max(0.0, 1.0 - age_hours / window)
-        # Clamped so a miscomputed affinity cannot outweigh the rest of the blend.
-        liking = min(1.0, max(0.0, affinity.get(candidate.top_category_id, 0.0)))
-        has_events = hot_log is not None and hot_log != EMPTY
-        append(
-            ScoredCandidate(
-                candidate,
-                hot_weight * hot + new_weight * new + affinity_weight * liking,
-                hot,
-                new,
-                liking,
-                age_hours <= window and not has_events,
-            )
+    return Blend.over(pool, config=config, now=now).score(pool, affinity)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Candidates scored without affinity, best first, and the same split by top category.
+
+    Scored once per cache period: a shopper's affinity only adds a constant to every goods
+    of a liked category, so each top category's list stays in order, and a page merges
+    these lists lazily instead of scoring and sorting every candidate again."""
+
+    blend: Blend
+    items: list[ScoredCandidate]
+    by_top: dict[int, list[ScoredCandidate]]
+
+    @classmethod
+    def of(cls, candidates: Iterable[Candidate], blend: Blend) -> Ranked:
+        items = blend.score(candidates)
+        by_top: dict[int, list[ScoredCandidate]] = {}
+        for item in items:
+            by_top.setdefault(item.candidate.top_category_id, []).append(item)
+        return cls(blend, items, by_top)
+
+
+def for_shopper(
+    sources: Sequence[Ranked], *, affinity: Mapping[int, float], config: RankingConfig
+) -> Iterator[ScoredCandidate]:
+    """Every candidate of `sources` in this shopper's order, best first, lazily: what
+    `score_candidates` would give with `affinity` (a goods in several sources comes once
+    per source; `lay_out` keeps the first)."""
+    boosts = {top: liking for top in affinity if (liking := liking_of(affinity, top)) > 0}
+    streams: list[Iterable[ScoredCandidate]] = []
+    for source in sources:
+        streams.append(
+            item for item in source.items if item.candidate.top_category_id not in boosts
         )
-    scored.sort(key=_rank_key)
-    return scored
+        for top, liking in boosts.items():
+            if liked := source.by_top.get(top):
+                streams.append(_boosted(liked, config.affinity_weight * liking, liking))
+    return heapq.merge(*streams, key=_rank_key)
+
+
+def _boosted(
+    items: Iterable[ScoredCandidate], extra: float, liking: float
+) -> Iterator[ScoredCandidate]:
+    # The same float sum as a one-pass blend: (hot and new parts) + affinity part.
+    for item in items:
+        yield item._replace(score=item.score + extra, affinity=liking)
 
 
 def exploration_slots(config: RankingConfig) -> int:
@@ -159,38 +234,77 @@ def assemble(
     offset: int = 0,
     recent: Sequence[Candidate] = (),
 ) -> list[int]:
+    """Up to `count` unseen goods ids in feed order, from candidates in any order (a goods
+    listed twice counts with its best score); see `lay_out`."""
+    return lay_out(
+        sorted(scored, key=_rank_key),
+        config=config,
+        seen=seen,
+        count=count,
+        seed=seed,
+        offset=offset,
+        recent=recent,
+    )
+
+
+def lay_out(
+    ranked: Iterable[ScoredCandidate],
+    *,
+    config: RankingConfig,
+    seen: AbstractSet[int],
+    count: int,
+    seed: int,
+    offset: int = 0,
+    recent: Sequence[Candidate] = (),
+) -> list[int]:
     """Up to `count` unseen goods ids in feed order; fewer only when the pool runs out.
 
-    `offset` is the page's absolute position in the feed and `recent` the goods shown
-    right before it (oldest first); both default to a feed that starts here.
+    `ranked` is best first and is read only as far as the page needs. `offset` is the
+    page's absolute position in the feed and `recent` the goods shown right before it
+    (oldest first); both default to a feed that starts here.
     """
     if count < 0 or offset < 0:
         raise ValueError("count and offset cannot be negative")
-    best: dict[int, ScoredCandidate] = {}
-    for item in scored:
-        if item.goods_id in seen:
-            continue
-        kept = best.get(item.goods_id)
-        if kept is None or _rank_key(item) < _rank_key(kept):
-            best[item.goods_id] = item
-    pool = sorted(best.values(), key=_rank_key)
-
+    pending = _Pending(ranked, skip=seen)
     window = config.diversity_window
     slots = exploration_slots(config)
     placed = list(recent)
     picked: list[int] = []
     for position in range(offset, offset + count):
-        if not pool:
+        if pending.at(0) is None:
             break
         block, inside = divmod(position, window)
         exploring = slots > 0 and inside in _exploration_positions(seed, block, window, slots)
         # The window ending at this position holds the previous window-1 results.
         tail = placed[-(window - 1) :] if window > 1 else []
-        index = _choose(pool, exploring=exploring, tail=tail, config=config)
-        chosen = pool.pop(index)
+        chosen = pending.take(_choose(pending, exploring=exploring, tail=tail, config=config))
         placed.append(chosen.candidate)
         picked.append(chosen.goods_id)
     return picked
+
+
+class _Pending:
+    """The unseen candidates of a ranked stream, read from it only as far as asked."""
+
+    def __init__(self, ranked: Iterable[ScoredCandidate], *, skip: AbstractSet[int]) -> None:
+        self._stream = iter(ranked)
+        self._skip = set(skip)  # seen, and every goods read already: a repeat comes once
+        self._items: list[ScoredCandidate] = []
+
+    def at(self, index: int) -> ScoredCandidate | None:
+        """The candidate at `index` (best first), or None past the last one."""
+        items = self._items
+        while index >= len(items):
+            item = next(self._stream, None)
+            if item is None:
+                return None
+            if item.goods_id not in self._skip:
+                self._skip.add(item.goods_id)
+                items.append(item)
+        return items[index]
+
+    def take(self, index: int) -> ScoredCandidate:
+        return self._items.pop(index)
 
 
 # (category cap, seller cap) enforced at each level of relaxation, strictest first.
@@ -198,19 +312,21 @@ _RELAXATION = ((True, True), (False, True), (False, False))
 
 
 def _choose(
-    pool: Sequence[ScoredCandidate],
+    pending: _Pending,
     *,
     exploring: bool,
     tail: Sequence[Candidate],
     config: RankingConfig,
 ) -> int:
-    """Index in `pool` (best first) of the goods for the next position."""
+    """Index in `pending` (best first) of the goods for the next position."""
     categories = Counter(c.top_category_id for c in tail)
     sellers = Counter(c.seller_id for c in tail)
     for category_cap, seller_cap in _RELAXATION:
         # An exploration slot prefers new goods, but not at the price of a cap.
         for new_only in (True, False) if exploring else (False,):
-            for index, item in enumerate(pool):
+            index = 0
+            while (item := pending.at(index)) is not None:
+                index += 1
                 if new_only and not item.is_new:
                     continue
                 c = item.candidate
@@ -218,7 +334,7 @@ def _choose(
                     continue
                 if seller_cap and sellers[c.seller_id] >= config.max_per_seller:
                     continue
-                return index
+                return index - 1
     raise AssertionError("unreachable: the last level accepts any candidate")
 
 

@@ -22,7 +22,7 @@ from catalog.events.models import Event
 from catalog.goods.models import Goods, GoodsStatus
 from ranking.config import RankingConfig
 from ranking.counters import HotCounter
-from ranking.feed import Candidate, assemble, score_candidates
+from ranking.feed import Blend, Candidate, Ranked, for_shopper, lay_out
 from ranking.home import listed_in_order
 from ranking.similar import co_occurrence, item_popularity, sessionize, similar_items
 
@@ -170,13 +170,21 @@ class ForYouPage:
 SectionKey = tuple[str, int | str]  # ("top", top category id) or ("city", city)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Section:
     built_at: float  # time.monotonic()
     candidates: list[Candidate]
+    scored: Ranked | None = None  # for `scored.blend`; a new pool's blend scores again
+
+    def ranked(self, blend: Blend) -> Ranked:
+        scored = self.scored
+        if scored is None or scored.blend is not blend:
+            # Pages of two pools racing here only score twice.
+            scored = self.scored = Ranked.of(self.candidates, blend)
+        return scored
 
 
-@dataclass(frozen=True)
+@dataclass
 class SharedPool:
     """The candidates every shopper starts from (hottest and newest listed goods), with the
     category tree: the same for everyone, so built once per cache period, not per page.
@@ -185,20 +193,33 @@ class SharedPool:
     (for those who clicked there) or of one city (cold start). The first page that needs
     one builds it; after that the pool rebuilds carry sections over and refresh those
     older than SECTION_SECONDS in the background, so no page waits for them again.
+
+    The candidates and sections are scored once per pool and configuration (`ranked`);
+    a page only merges them in its shopper's order.
     """
 
     candidates: dict[int, Candidate]
     parents: dict[int, int]
     sections: dict[SectionKey, Section] = field(default_factory=dict)
+    scored: Ranked | None = None
 
-    def section(self, key: SectionKey, build: Callable[[], list[Candidate]]) -> list[Candidate]:
+    def ranked(self, config: RankingConfig, now: float) -> Ranked:
+        """The shared candidates scored at the first page's `now` for this pool's few
+        seconds, or again when a new configuration is published."""
+        scored = self.scored
+        if scored is None or (scored.blend.config is not config and scored.blend.config != config):
+            blend = Blend.over(self.candidates.values(), config=config, now=now)
+            scored = self.scored = Ranked.of(self.candidates.values(), blend)
+        return scored
+
+    def section(self, key: SectionKey, build: Callable[[], list[Candidate]]) -> Section:
         found = self.sections.get(key)
         if found is None:
             # Two pages racing to build the same section are harmless.
             found = Section(time.monotonic(), build())
             if len(self.sections) < MAX_SECTIONS:  # cities are typed by shoppers
                 self.sections[key] = found
-        return found.candidates
+        return found
 
 
 def build_section(
@@ -237,9 +258,10 @@ def shared_pool(
 
 
 def _section(
-    session: Session, counter: HotCounter, pool: SharedPool, key: SectionKey
-) -> list[Candidate]:
-    return pool.section(key, partial(build_section, session, counter, pool.parents, key))
+    session: Session, counter: HotCounter, pool: SharedPool, key: SectionKey, blend: Blend
+) -> Ranked:
+    section = pool.section(key, partial(build_section, session, counter, pool.parents, key))
+    return section.ranked(blend)
 
 
 def for_you_page(
@@ -256,24 +278,23 @@ def for_you_page(
     now: datetime,
 ) -> ForYouPage:
     """The next `count` goods for this shopper, none of them already served."""
-    candidates = dict(pool.candidates)
+    shared = pool.ranked(config, now.timestamp())
     affinity = affinity_of(session, actor=actor, now=now, parents=pool.parents) if actor else {}
-    extra: list[Candidate] = []
+    sources = [shared]
     if affinity:
+        # The newest goods of the three liked categories, beyond what the pool holds.
         liked = sorted(affinity, key=affinity.__getitem__, reverse=True)[:3]
-        # The newest POOL of the liked categories together, as one query would give them.
-        merged = [c for top in liked for c in _section(session, counter, pool, ("top", top))]
-        merged.sort(key=lambda c: (c.published_at, c.goods_id), reverse=True)
-        extra = merged[:POOL]
+        sources += [_section(session, counter, pool, ("top", top), shared.blend) for top in liked]
     elif city:
         # Cold start: what is listed near the shopper.
-        extra = _section(session, counter, pool, ("city", city))
-    candidates.update({c.goods_id: c for c in extra if c.goods_id not in candidates})
-    scored = score_candidates(
-        candidates.values(), config=config, now=now.timestamp(), affinity=affinity
-    )
-    page = assemble(
-        scored, config=config, seen=set(served), count=count, seed=seed, offset=len(served)
+        sources.append(_section(session, counter, pool, ("city", city), shared.blend))
+    page = lay_out(
+        for_shopper(sources, affinity=affinity, config=config),
+        config=config,
+        seen=set(served),
+        count=count,
+        seed=seed,
+        offset=len(served),
     )
     return ForYouPage(page, exhausted=len(page) < count)
 

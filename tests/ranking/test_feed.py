@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 
 from ranking.config import RankingConfig
 from ranking.feed import (
+    Blend,
     Candidate,
     FeedCursor,
+    Ranked,
     ScoredCandidate,
     assemble,
     decode_cursor,
     encode_cursor,
     exploration_positions,
     exploration_slots,
+    for_shopper,
+    lay_out,
     score_candidates,
 )
 from ranking.hot import EMPTY, EPOCH
@@ -351,6 +356,86 @@ def test_count_zero_and_negative() -> None:
     assert assemble(mixed_pool(), config=MIXED, seen=set(), count=0, seed=1) == []
     with pytest.raises(ValueError, match="negative"):
         assemble(mixed_pool(), config=MIXED, seen=set(), count=-1, seed=1)
+
+
+# Scored once, merged per shopper
+
+
+def random_candidates(rng: random.Random, ids: range) -> list[Candidate]:
+    return [
+        make_candidate(
+            goods_id,
+            top_category_id=rng.randrange(6),
+            seller_id=rng.randrange(40),
+            age_hours=rng.uniform(-1, 120),
+            hot_log=rng.choice([None, EMPTY, rng.uniform(0, 8)]),
+        )
+        for goods_id in ids
+    ]
+
+
+@pytest.mark.parametrize("trial", range(20))
+def test_merging_pre_scored_sources_gives_the_feed_of_scoring_everything_per_page(
+    trial: int,
+) -> None:
+    """The per-page shortcut is exact: a shopper's affinity only adds a constant to each
+    liked category, so merging lists scored without it orders as scoring with it."""
+    rng = random.Random(trial)
+    config = make_config(
+        diversity_window=rng.choice([4, 10]),
+        max_per_category=rng.choice([1, 3]),
+        max_per_seller=rng.choice([1, 2]),
+        exploration_share=rng.choice([0.0, 0.2, 0.5]),
+        affinity_weight=rng.choice([0.0, 0.5, 2.0]),
+        new_window_hours=72,
+    )
+    shared = random_candidates(rng, range(1, 200))
+    # Sections overlap the shared candidates and each other, as real sections do.
+    sections = [
+        shared[150:] + random_candidates(rng, range(200, 260)),
+        [c for c in shared if c.top_category_id == 2][:30]
+        + random_candidates(rng, range(300, 330)),
+    ]
+    affinity = {top: rng.choice([0.0, 0.25, 1.0, 3.0]) for top in rng.sample(range(6), 3)}
+    seen = set(rng.sample(range(1, 330), 40))
+
+    everything = {c.goods_id: c for c in shared}
+    for section in sections:
+        everything.update({c.goods_id: c for c in section if c.goods_id not in everything})
+    # The shared pool holds the hottest goods, so its hottest is everyone's.
+    blend = Blend.over(everything.values(), config=config, now=NOW)
+    merged = for_shopper(
+        [Ranked.of(shared, blend)] + [Ranked.of(s, blend) for s in sections],
+        affinity=affinity,
+        config=config,
+    )
+    scored = score_candidates(everything.values(), config=config, now=NOW, affinity=affinity)
+
+    page = lay_out(merged, config=config, seen=seen, count=60, seed=trial, offset=40)
+    assert page == assemble(scored, config=config, seen=seen, count=60, seed=trial, offset=40)
+    assert len(page) == 60
+    assert not seen & set(page)
+
+
+def test_a_page_reads_the_ranked_stream_only_as_far_as_it_needs() -> None:
+    pool = mixed_pool()
+    read: list[int] = []
+
+    def stream() -> Iterator[ScoredCandidate]:
+        for item in sorted(pool, key=lambda s: -s.score):
+            read.append(item.goods_id)
+            yield item
+
+    page = lay_out(stream(), config=MIXED, seen=set(), count=6, seed=11)
+    assert page == assemble(pool, config=MIXED, seen=set(), count=6, seed=11)
+    assert len(read) < 20  # of 60: caps and exploration look a little further, not to the end
+
+
+def test_a_section_hotter_than_the_pool_it_joins_counts_as_the_hottest_not_hotter() -> None:
+    config = make_config(hot_weight=1.0, new_weight=0.0, affinity_weight=0.0)
+    blend = Blend.over([make_candidate(1, hot_log=4.0)], config=config, now=NOW)
+    ranked = Ranked.of([make_candidate(2, hot_log=6.0), make_candidate(3, hot_log=3.0)], blend)
+    assert [(s.goods_id, s.hot) for s in ranked.items] == [(2, 1.0), (3, 0.5)]
 
 
 # Cursors

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from catalog.events.models import Event
 from catalog.users.models import Role, User
 from ranking import for_you
-from ranking.config import DEFAULT_CONFIG
+from ranking.config import DEFAULT_CONFIG, RankingConfig
 from ranking.counters import DatabaseHotCounter
 from ranking.for_you import SharedPool, for_you_page, shared_pool
+from ranking.hot import event_term
 from tests.factories import leaf_category, listed_goods, make_user
 
 POOL = 4  # candidates per list in these tests, so that a tiny catalog overflows the pool
@@ -79,12 +80,13 @@ def _page(
     actor: str | None = None,
     city: str | None = None,
     served: list[int] | None = None,
+    config: RankingConfig = DEFAULT_CONFIG,
 ) -> list[int]:
     page = for_you_page(
         session,
         counter=DatabaseHotCounter(session, config_version=0),
         pool=pool,
-        config=DEFAULT_CONFIG,
+        config=config,
         actor=actor,
         city=city,
         served=served or [],
@@ -160,3 +162,29 @@ def test_the_next_pool_carries_sections_over_and_refreshes_old_ones(
         *nearby,
         *later,
     }
+
+
+def test_a_pool_is_scored_once_per_configuration_and_a_new_one_reorders_the_next_page(
+    session: Session, media_root: Path
+) -> None:
+    seller, reviewer = make_user(session), make_user(session, role=Role.REVIEWER)
+    clicked, _ = _list(session, media_root, seller, reviewer, "iphone", 2)
+    time.sleep(0.01)
+    (newest,) = _list(session, media_root, seller, reviewer, "childrens-books", 1)
+    counter = DatabaseHotCounter(session, config_version=0)
+    counter.add([(clicked, event_term(1.0, time.time(), DEFAULT_CONFIG.half_life_hours))])
+    hot_first = RankingConfig.from_mapping(
+        {"hot_weight": 1.0, "new_weight": 0.1, "exploration_share": 0}
+    )
+    new_first = RankingConfig.from_mapping(
+        {"hot_weight": 0.0, "new_weight": 1.0, "exploration_share": 0}
+    )
+    pool = shared_pool(session, counter=counter)
+
+    assert _page(session, pool, config=hot_first)[0] == clicked
+    scored = pool.scored
+    assert _page(session, pool, config=hot_first)[0] == clicked
+    assert pool.scored is scored  # the second page merged what the first one scored
+
+    assert _page(session, pool, config=new_first)[0] == newest  # published: scored again
+    assert pool.scored is not scored
