@@ -59,6 +59,7 @@ from ranking.jobs import ALL_JOBS
 
 API_PREFIX = "/api/v1"
 SEARCH_THREADS = 1
+FEED_THREADS = 1
 
 
 def _wake_relay_on_outbox_commits(factory: sessionmaker[Session], loop: RelayLoop) -> None:
@@ -155,6 +156,8 @@ def create_app(
     # queue on it, and each hand-over can wait a whole switch interval (5 ms), so extra
     # threads make every search slower. Other processes (`serve --workers`) add cores.
     app.state.search_slots = anyio.CapacityLimiter(SEARCH_THREADS)
+    # For-you pages likewise: one thread per process builds them (see routes/feed.py).
+    app.state.feed_slots = anyio.CapacityLimiter(FEED_THREADS)
     app.state.redis = (
         redis.Redis.from_url(api_settings.redis_url) if api_settings.redis_url else None
     )

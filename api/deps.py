@@ -67,12 +67,19 @@ RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _optional_login(
-    session: DbSession, credentials: Credentials
+def optional_login(
+    session: Session, credentials: HTTPAuthorizationCredentials | None
 ) -> tuple[User, AuthSession] | None:
+    """The user and session of a bearer token; None without one (a bad one is refused)."""
     if credentials is None:
         return None
     return users.authenticate(session, token=credentials.credentials)
+
+
+def _optional_login(
+    session: DbSession, credentials: Credentials
+) -> tuple[User, AuthSession] | None:
+    return optional_login(session, credentials)
 
 
 OptionalLogin = Annotated[tuple[User, AuthSession] | None, Depends(_optional_login)]

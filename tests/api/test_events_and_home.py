@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from catalog.events.models import Event
 from catalog.goods import service as goods_service
 from catalog.users.models import Role, User
-from tests.factories import listed_goods, login, make_user
+from tests.factories import leaf_category, listed_goods, login, make_user
 
 V1 = "/api/v1"
 
@@ -214,6 +214,37 @@ def test_for_you_refuses_a_forged_cursor(client: TestClient) -> None:
     response = client.get(f"{V1}/feed/for-you", params={"cursor": "eyJvZmZzZXQiOjB9.AAAA"})
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_cursor"
+
+
+def test_a_logged_in_shopper_is_shown_the_categories_they_clicked_and_a_bad_token_is_refused(
+    client: TestClient, session: Session, media_root: Path
+) -> None:
+    seller = make_user(session)
+    phones = leaf_category(session, "iphone").id
+    books = leaf_category(session, "childrens-books").id
+    phone_ids = [
+        listed_goods(
+            session, seller=seller, title=f"手机 {n}", media_root=media_root, category_id=phones
+        )
+        for n in range(3)
+    ]
+    for n in range(6):  # newer than every phone
+        listed_goods(
+            session, seller=seller, title=f"绘本 {n}", media_root=media_root, category_id=books
+        )
+    shopper = login(client, make_user(session))
+    _send(client, [{"type": "click", "goods_id": phone_ids[0]}], headers=shopper)
+
+    def first_three(**kwargs: Any) -> set[int]:
+        response = client.get(f"{V1}/feed/for-you", params={"page_size": 3}, **kwargs)
+        assert response.status_code == 200, response.text
+        return {card["id"] for card in response.json()["items"]}
+
+    assert first_three(headers=shopper) == set(phone_ids)  # their clicks, not a device's
+    # A stranger sees the hot phone (it was clicked) and otherwise the newest: books.
+    assert first_three() & set(phone_ids) == {phone_ids[0]}
+    refused = client.get(f"{V1}/feed/for-you", headers={"Authorization": "Bearer nonsense"})
+    assert refused.status_code == 401
 
 
 def test_similar_goods_come_from_shared_sessions_then_the_category(
