@@ -54,7 +54,7 @@ from indexer.engine import SearchEngine
 from indexer.engines import make_search_engine
 from indexer.relay import RelayLoop
 from ranking.config_store import ConfigWatcher
-from ranking.for_you import ServedStore
+from ranking.for_you import FeedSessions
 from ranking.jobs import ALL_JOBS
 
 API_PREFIX = "/api/v1"
@@ -161,7 +161,7 @@ def create_app(
     app.state.redis = (
         redis.Redis.from_url(api_settings.redis_url) if api_settings.redis_url else None
     )
-    app.state.served_feeds = ServedStore(app.state.redis)
+    app.state.feed_sessions = FeedSessions(app.state.redis)
     app.state.clock = utcnow
     app.state.trade_settings = get_trade_settings()
     app.state.logistics = SandboxLogistics()

@@ -164,32 +164,67 @@ class Ranked:
     blend: Blend
     items: list[ScoredCandidate]
     by_top: dict[int, list[ScoredCandidate]]
+    # The same for the goods eligible for exploration slots only.
+    new_items: list[ScoredCandidate]
+    new_by_top: dict[int, list[ScoredCandidate]]
 
     @classmethod
     def of(cls, candidates: Iterable[Candidate], blend: Blend) -> Ranked:
         items = blend.score(candidates)
-        by_top: dict[int, list[ScoredCandidate]] = {}
-        for item in items:
-            by_top.setdefault(item.candidate.top_category_id, []).append(item)
-        return cls(blend, items, by_top)
+        new_items = [item for item in items if item.is_new]
+        return cls(blend, items, _by_top(items), new_items, _by_top(new_items))
+
+
+def _by_top(items: Iterable[ScoredCandidate]) -> dict[int, list[ScoredCandidate]]:
+    by_top: dict[int, list[ScoredCandidate]] = {}
+    for item in items:
+        by_top.setdefault(item.candidate.top_category_id, []).append(item)
+    return by_top
+
+
+ByTop = dict[int, Iterator[ScoredCandidate]]
+
+
+class ShopperOrder(NamedTuple):
+    """A shopper's candidates, one stream per top category, each best first and read
+    lazily: all of them, and the ones eligible for exploration slots."""
+
+    ranked: ByTop
+    new: ByTop
+
+    @classmethod
+    def of(cls, ranked: Iterable[ScoredCandidate]) -> ShopperOrder:
+        """From candidates already in rank order."""
+        every = _by_top(ranked)
+        new = {top: [item for item in items if item.is_new] for top, items in every.items()}
+        return cls(
+            {top: iter(items) for top, items in every.items()},
+            {top: iter(items) for top, items in new.items() if items},
+        )
 
 
 def for_shopper(
     sources: Sequence[Ranked], *, affinity: Mapping[int, float], config: RankingConfig
-) -> Iterator[ScoredCandidate]:
-    """Every candidate of `sources` in this shopper's order, best first, lazily: what
-    `score_candidates` would give with `affinity` (a goods in several sources comes once
-    per source; `lay_out` keeps the first)."""
-    boosts = {top: liking for top in affinity if (liking := liking_of(affinity, top)) > 0}
-    streams: list[Iterable[ScoredCandidate]] = []
-    for source in sources:
-        streams.append(
-            item for item in source.items if item.candidate.top_category_id not in boosts
-        )
-        for top, liking in boosts.items():
-            if liked := source.by_top.get(top):
-                streams.append(_boosted(liked, config.affinity_weight * liking, liking))
-    return heapq.merge(*streams, key=_rank_key)
+) -> ShopperOrder:
+    """Every candidate of `sources` in this shopper's order: what `score_candidates` would
+    give with `affinity` (a goods in several sources comes once per source; `lay_out`
+    keeps the first). Kept apart per top category: the category cap turns a liked
+    category away for stretches, and one merged stream would be read past all of it."""
+    weight = config.affinity_weight
+
+    def merged(lists: Sequence[dict[int, list[ScoredCandidate]]]) -> ByTop:
+        streams: ByTop = {}
+        for top in {top for by_top in lists for top in by_top}:
+            of_top = [by_top[top] for by_top in lists if top in by_top]
+            stream = iter(of_top[0]) if len(of_top) == 1 else heapq.merge(*of_top, key=_rank_key)
+            liking = liking_of(affinity, top)
+            streams[top] = _boosted(stream, weight * liking, liking) if liking > 0 else stream
+        return streams
+
+    return ShopperOrder(
+        merged([source.by_top for source in sources]),
+        merged([source.new_by_top for source in sources]),
+    )
 
 
 def _boosted(
@@ -237,7 +272,7 @@ def assemble(
     """Up to `count` unseen goods ids in feed order, from candidates in any order (a goods
     listed twice counts with its best score); see `lay_out`."""
     return lay_out(
-        sorted(scored, key=_rank_key),
+        ShopperOrder.of(sorted(scored, key=_rank_key)),
         config=config,
         seen=seen,
         count=count,
@@ -248,7 +283,7 @@ def assemble(
 
 
 def lay_out(
-    ranked: Iterable[ScoredCandidate],
+    order: ShopperOrder,
     *,
     config: RankingConfig,
     seen: AbstractSet[int],
@@ -259,52 +294,75 @@ def lay_out(
 ) -> list[int]:
     """Up to `count` unseen goods ids in feed order; fewer only when the pool runs out.
 
-    `ranked` is best first and is read only as far as the page needs. `offset` is the
-    page's absolute position in the feed and `recent` the goods shown right before it
-    (oldest first); both default to a feed that starts here.
+    `order` is read only as far as the page needs. `offset` is the page's absolute
+    position in the feed and `recent` the goods shown right before it (oldest first);
+    both default to a feed that starts here.
     """
     if count < 0 or offset < 0:
         raise ValueError("count and offset cannot be negative")
-    pending = _Pending(ranked, skip=seen)
+    taken = set(seen)  # shared: a goods taken from one stream is gone from the other
+    every, new = _Pending(order.ranked, taken), _Pending(order.new, taken)
     window = config.diversity_window
     slots = exploration_slots(config)
     placed = list(recent)
     picked: list[int] = []
     for position in range(offset, offset + count):
-        if pending.at(0) is None:
-            break
         block, inside = divmod(position, window)
         exploring = slots > 0 and inside in _exploration_positions(seed, block, window, slots)
         # The window ending at this position holds the previous window-1 results.
         tail = placed[-(window - 1) :] if window > 1 else []
-        chosen = pending.take(_choose(pending, exploring=exploring, tail=tail, config=config))
+        chosen = _choose(every, new if exploring else None, tail=tail, config=config)
+        if chosen is None:
+            break  # the pool ran out
+        taken.add(chosen.goods_id)
         placed.append(chosen.candidate)
         picked.append(chosen.goods_id)
     return picked
 
 
 class _Pending:
-    """The unseen candidates of a ranked stream, read from it only as far as asked."""
+    """Per top category, a ranked stream read only as far as asked; what was read and
+    not yet taken is kept in order, so no stream is read twice."""
 
-    def __init__(self, ranked: Iterable[ScoredCandidate], *, skip: AbstractSet[int]) -> None:
-        self._stream = iter(ranked)
-        self._skip = set(skip)  # seen, and every goods read already: a repeat comes once
-        self._items: list[ScoredCandidate] = []
+    def __init__(self, streams: ByTop, taken: set[int]) -> None:
+        self._streams = streams
+        self._taken = taken  # seen before this page, or placed on it
+        self._read: dict[int, list[ScoredCandidate]] = {top: [] for top in streams}
+        self._seen_in: dict[int, set[int]] = {top: set() for top in streams}
 
-    def at(self, index: int) -> ScoredCandidate | None:
-        """The candidate at `index` (best first), or None past the last one."""
-        items = self._items
-        while index >= len(items):
-            item = next(self._stream, None)
-            if item is None:
-                return None
-            if item.goods_id not in self._skip:
-                self._skip.add(item.goods_id)
-                items.append(item)
-        return items[index]
+    def best(self, tops: AbstractSet[int], sellers: AbstractSet[int]) -> ScoredCandidate | None:
+        """The best goods outside the capped top categories and sellers, or None."""
+        found: ScoredCandidate | None = None
+        for top in self._streams:
+            if top in tops:
+                continue
+            item = self._first(top, sellers)
+            if item is not None and (
+                found is None
+                or item.score > found.score
+                or (item.score == found.score and item.goods_id > found.goods_id)
+            ):  # _rank_key(item) < _rank_key(found), without two tuples per comparison
+                found = item
+        return found
 
-    def take(self, index: int) -> ScoredCandidate:
-        return self._items.pop(index)
+    def _first(self, top: int, sellers: AbstractSet[int]) -> ScoredCandidate | None:
+        read = self._read[top]
+        taken = self._taken
+        if read and read[0].goods_id in taken:
+            read[:] = [item for item in read if item.goods_id not in taken]
+        for item in read:
+            if item.candidate.seller_id not in sellers and item.goods_id not in taken:
+                return item
+        seen_in = self._seen_in[top]
+        for item in self._streams[top]:
+            # A goods in several sources comes again below its best: once is enough.
+            if item.goods_id in taken or item.goods_id in seen_in:
+                continue
+            seen_in.add(item.goods_id)
+            read.append(item)
+            if item.candidate.seller_id not in sellers:
+                return item
+        return None
 
 
 # (category cap, seller cap) enforced at each level of relaxation, strictest first.
@@ -312,30 +370,25 @@ _RELAXATION = ((True, True), (False, True), (False, False))
 
 
 def _choose(
-    pending: _Pending,
+    every: _Pending,
+    new: _Pending | None,
     *,
-    exploring: bool,
     tail: Sequence[Candidate],
     config: RankingConfig,
-) -> int:
-    """Index in `pending` (best first) of the goods for the next position."""
+) -> ScoredCandidate | None:
+    """The goods for the next position; `new` for an exploration slot. None: no goods left."""
     categories = Counter(c.top_category_id for c in tail)
     sellers = Counter(c.seller_id for c in tail)
+    capped_tops = {top for top, n in categories.items() if n >= config.max_per_category}
+    capped_sellers = {seller for seller, n in sellers.items() if n >= config.max_per_seller}
     for category_cap, seller_cap in _RELAXATION:
+        tops = capped_tops if category_cap else set()
+        sellers_out = capped_sellers if seller_cap else set()
         # An exploration slot prefers new goods, but not at the price of a cap.
-        for new_only in (True, False) if exploring else (False,):
-            index = 0
-            while (item := pending.at(index)) is not None:
-                index += 1
-                if new_only and not item.is_new:
-                    continue
-                c = item.candidate
-                if category_cap and categories[c.top_category_id] >= config.max_per_category:
-                    continue
-                if seller_cap and sellers[c.seller_id] >= config.max_per_seller:
-                    continue
-                return index - 1
-    raise AssertionError("unreachable: the last level accepts any candidate")
+        for pending in (new, every) if new is not None else (every,):
+            if (found := pending.best(tops, sellers_out)) is not None:
+                return found
+    return None
 
 
 @dataclass(frozen=True)

@@ -35,31 +35,55 @@ AFFINITY_DAYS = 7
 SERVED_TTL_SECONDS = 1800
 
 
-class ServedStore:
-    """Goods already served per feed request: in process (embedded) or Redis (services)."""
+@dataclass(frozen=True)
+class FeedSession:
+    """One shopper's scroll through the feed: the goods served so far, and the category
+    affinity read for its first page (kept, so later pages go on in the same order and
+    skip the query)."""
+
+    served: list[int] = field(default_factory=list)
+    affinity: dict[int, float] | None = None  # None: not read yet
+
+    def to_json(self) -> str:
+        return json.dumps({"served": self.served, "affinity": self.affinity})
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> FeedSession:
+        data = json.loads(raw)
+        if isinstance(data, list):  # written before affinity was kept
+            return cls(served=[int(goods_id) for goods_id in data])
+        affinity = data.get("affinity")
+        return cls(
+            served=[int(goods_id) for goods_id in data["served"]],
+            affinity=None if affinity is None else {int(k): float(v) for k, v in affinity.items()},
+        )
+
+
+class FeedSessions:
+    """Feed sessions by request id: in process (embedded) or Redis (services)."""
 
     def __init__(self, client: redis.Redis | None = None, *, capacity: int = 10_000) -> None:
         self._client = client
         self._lock = threading.Lock()
-        self._memory: OrderedDict[str, tuple[float, list[int]]] = OrderedDict()
+        self._memory: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._capacity = capacity
 
-    def get(self, request_id: str) -> list[int]:
+    def get(self, request_id: str) -> FeedSession:
         if self._client is not None:
             raw = self._client.get(f"feed:served:{request_id}")
-            return list(json.loads(raw)) if raw else []
+            return FeedSession.from_json(raw) if raw else FeedSession()
         with self._lock:
             entry = self._memory.get(request_id)
             if entry is None or time.monotonic() - entry[0] > SERVED_TTL_SECONDS:
-                return []
-            return list(entry[1])
+                return FeedSession()
+            return FeedSession.from_json(entry[1])
 
-    def put(self, request_id: str, served: list[int]) -> None:
+    def put(self, request_id: str, feed: FeedSession) -> None:
         if self._client is not None:
-            self._client.set(f"feed:served:{request_id}", json.dumps(served), ex=SERVED_TTL_SECONDS)
+            self._client.set(f"feed:served:{request_id}", feed.to_json(), ex=SERVED_TTL_SECONDS)
             return
         with self._lock:
-            self._memory[request_id] = (time.monotonic(), served)
+            self._memory[request_id] = (time.monotonic(), feed.to_json())
             self._memory.move_to_end(request_id)
             while len(self._memory) > self._capacity:
                 self._memory.popitem(last=False)
@@ -165,6 +189,7 @@ def _listed(session: Session, *conditions: object, limit: int) -> list[Goods]:
 class ForYouPage:
     goods_ids: list[int]
     exhausted: bool
+    affinity: dict[int, float]  # as used: keep it for the feed's next pages
 
 
 SectionKey = tuple[str, int | str]  # ("top", top category id) or ("city", city)
@@ -276,10 +301,13 @@ def for_you_page(
     count: int,
     seed: int,
     now: datetime,
+    affinity: dict[int, float] | None = None,
 ) -> ForYouPage:
-    """The next `count` goods for this shopper, none of them already served."""
+    """The next `count` goods for this shopper, none of them already served; `affinity`
+    as an earlier page of the same feed used it, or None to read it."""
     shared = pool.ranked(config, now.timestamp())
-    affinity = affinity_of(session, actor=actor, now=now, parents=pool.parents) if actor else {}
+    if affinity is None:
+        affinity = affinity_of(session, actor=actor, now=now, parents=pool.parents) if actor else {}
     sources = [shared]
     if affinity:
         # The newest goods of the three liked categories, beyond what the pool holds.
@@ -296,7 +324,7 @@ def for_you_page(
         seed=seed,
         offset=len(served),
     )
-    return ForYouPage(page, exhausted=len(page) < count)
+    return ForYouPage(page, exhausted=len(page) < count, affinity=affinity)
 
 
 def similar_goods(session: Session, *, goods_id: int, limit: int, now: datetime) -> list[int]:

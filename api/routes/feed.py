@@ -22,7 +22,14 @@ from catalog.goods.service import view_goods, with_photos
 from ranking.config_store import ConfigWatcher
 from ranking.counters import HotCounter
 from ranking.feed import FeedCursor, decode_cursor, encode_cursor
-from ranking.for_you import ServedStore, SharedPool, for_you_page, shared_pool, similar_goods
+from ranking.for_you import (
+    FeedSession,
+    FeedSessions,
+    SharedPool,
+    for_you_page,
+    shared_pool,
+    similar_goods,
+)
 from ranking.home import home_feed, listed_in_order
 
 router = APIRouter(prefix="/feed", tags=["feed"])
@@ -191,8 +198,9 @@ def _for_you_page(
                 ) from error
         else:
             state = FeedCursor(request_id=uuid.uuid4().hex, offset=0, config_version=active.version)
-        store: ServedStore = request.app.state.served_feeds
-        served = store.get(state.request_id)[: state.offset]
+        sessions: FeedSessions = request.app.state.feed_sessions
+        feed = sessions.get(state.request_id)
+        served = feed.served[: state.offset]
         actor = f"u:{login[0].id}" if login else (f"d:{device_id}" if device_id else None)
         counter = hot_counter(request, session, active.version)
         page = for_you_page(
@@ -206,9 +214,11 @@ def _for_you_page(
             count=page_size,
             seed=int(state.request_id[:8], 16),
             now=utcnow(),
+            # A feed whose session expired reads it again.
+            affinity=feed.affinity if state.offset else None,
         )
         served += page.goods_ids
-        store.put(state.request_id, served)
+        sessions.put(state.request_id, FeedSession(served, page.affinity))
         views = with_photos(session, listed_in_order(session, page.goods_ids, page_size))
         next_state = FeedCursor(state.request_id, len(served), state.config_version)
         return ForYouOut(

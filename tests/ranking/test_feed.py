@@ -19,6 +19,7 @@ from ranking.feed import (
     FeedCursor,
     Ranked,
     ScoredCandidate,
+    ShopperOrder,
     assemble,
     decode_cursor,
     encode_cursor,
@@ -417,18 +418,84 @@ def test_merging_pre_scored_sources_gives_the_feed_of_scoring_everything_per_pag
     assert not seen & set(page)
 
 
-def test_a_page_reads_the_ranked_stream_only_as_far_as_it_needs() -> None:
-    pool = mixed_pool()
+def test_a_page_reads_the_ranked_streams_only_as_far_as_it_needs() -> None:
+    pool = sorted(mixed_pool(), key=lambda s: -s.score)
     read: list[int] = []
 
-    def stream() -> Iterator[ScoredCandidate]:
-        for item in sorted(pool, key=lambda s: -s.score):
+    def stream(items: list[ScoredCandidate]) -> Iterator[ScoredCandidate]:
+        for item in items:
             read.append(item.goods_id)
             yield item
 
-    page = lay_out(stream(), config=MIXED, seen=set(), count=6, seed=11)
+    tops = {item.candidate.top_category_id for item in pool}
+    order = ShopperOrder(
+        {top: stream([i for i in pool if i.candidate.top_category_id == top]) for top in tops},
+        {
+            top: stream([i for i in pool if i.candidate.top_category_id == top and i.is_new])
+            for top in tops
+        },
+    )
+    page = lay_out(order, config=MIXED, seen=set(), count=6, seed=11)
     assert page == assemble(pool, config=MIXED, seen=set(), count=6, seed=11)
-    assert len(read) < 20  # of 60: caps and exploration look a little further, not to the end
+    assert len(read) < 30  # of 60 + 12: caps and exploration look a little further
+
+
+def reference_layout(
+    pool: Sequence[ScoredCandidate], config: RankingConfig, count: int, seed: int
+) -> list[int]:
+    """The feed rules spelled out the slow way: scan the whole ranked list per position."""
+    ranked = sorted(pool, key=lambda s: (-s.score, -s.goods_id))
+    window, slots = config.diversity_window, exploration_slots(config)
+    shown: list[ScoredCandidate] = []
+    for position in range(count):
+        if not ranked:
+            break
+        block, inside = divmod(position, window)
+        exploring = inside in exploration_positions(
+            seed=seed, block=block, window=window, slots=slots
+        )
+        tail = [s.candidate for s in shown[-(window - 1) :]] if window > 1 else []
+        tops = Counter(c.top_category_id for c in tail)
+        sellers = Counter(c.seller_id for c in tail)
+        levels = [(True, True), (False, True), (False, False)]
+        choice = next(
+            item
+            for category_cap, seller_cap in levels
+            for new_only in ((True, False) if exploring else (False,))
+            for item in ranked
+            if (item.is_new or not new_only)
+            and not (
+                category_cap and tops[item.candidate.top_category_id] >= config.max_per_category
+            )
+            and not (seller_cap and sellers[item.candidate.seller_id] >= config.max_per_seller)
+        )
+        ranked.remove(choice)
+        shown.append(choice)
+    return [s.goods_id for s in shown]
+
+
+@pytest.mark.parametrize("trial", range(30))
+def test_the_lazy_layout_places_what_a_full_scan_per_position_would(trial: int) -> None:
+    rng = random.Random(1000 + trial)
+    config = make_config(
+        diversity_window=rng.choice([1, 3, 6, 10]),
+        max_per_category=rng.choice([1, 2, 3]),
+        max_per_seller=rng.choice([1, 2]),
+        exploration_share=rng.choice([0.0, 0.2, 0.5, 1.0]),
+    )
+    pool = [
+        make_scored(
+            goods_id,
+            score=rng.choice([0.1, 0.2, 0.3, rng.random()]),  # ties too
+            top_category_id=rng.randrange(rng.choice([1, 3, 8])),
+            seller_id=rng.randrange(rng.choice([2, 5, 30])),
+            is_new=rng.random() < rng.choice([0.0, 0.1, 0.5]),
+        )
+        for goods_id in range(1, rng.randrange(2, 120))
+    ]
+    count = rng.randrange(1, 140)
+    expected = reference_layout(pool, config, count, seed=trial)
+    assert assemble(pool, config=config, seen=set(), count=count, seed=trial) == expected
 
 
 def test_a_section_hotter_than_the_pool_it_joins_counts_as_the_hottest_not_hotter() -> None:

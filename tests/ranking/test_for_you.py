@@ -19,7 +19,14 @@ from catalog.users.models import Role, User
 from ranking import for_you
 from ranking.config import DEFAULT_CONFIG, RankingConfig
 from ranking.counters import DatabaseHotCounter
-from ranking.for_you import SharedPool, for_you_page, shared_pool
+from ranking.for_you import (
+    FeedSession,
+    FeedSessions,
+    ForYouPage,
+    SharedPool,
+    for_you_page,
+    shared_pool,
+)
 from ranking.hot import event_term
 from tests.factories import leaf_category, listed_goods, make_user
 
@@ -188,3 +195,57 @@ def test_a_pool_is_scored_once_per_configuration_and_a_new_one_reorders_the_next
 
     assert _page(session, pool, config=new_first)[0] == newest  # published: scored again
     assert pool.scored is not scored
+
+
+def test_later_pages_of_a_feed_reuse_the_affinity_its_first_page_read(
+    session: Session, media_root: Path
+) -> None:
+    seller, reviewer = make_user(session), make_user(session, role=Role.REVIEWER)
+    phones = _list(session, media_root, seller, reviewer, "iphone", 6)
+    session.add(
+        Event(
+            type="click", goods_id=phones[0], actor="d:fan", device_id="fan", ts=datetime.now(UTC)
+        )
+    )
+    session.flush()
+    pool = shared_pool(session, counter=DatabaseHotCounter(session, config_version=0))
+
+    def page(affinity: dict[int, float] | None) -> tuple[ForYouPage, list[str]]:
+        found: list[str] = []
+
+        def seen(*args: Any) -> None:
+            if "events.actor" in str(args[2]):
+                found.append(str(args[2]))
+
+        event.listen(session.get_bind(), "before_cursor_execute", seen)
+        try:
+            return for_you_page(
+                session,
+                counter=DatabaseHotCounter(session, config_version=0),
+                pool=pool,
+                config=DEFAULT_CONFIG,
+                actor="d:fan",
+                city=None,
+                served=[],
+                count=POOL,
+                seed=7,
+                now=datetime.now(UTC),
+                affinity=affinity,
+            ), found
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", seen)
+
+    first, reads = page(None)
+    assert len(reads) == 1
+    assert list(first.affinity.values()) == [1.0]  # the phones' top category
+    again, reads = page(first.affinity)
+    assert reads == []
+    assert again.goods_ids == first.goods_ids
+
+
+def test_feed_sessions_keep_served_goods_and_affinity_and_read_the_older_format() -> None:
+    sessions = FeedSessions()
+    assert sessions.get("unknown") == FeedSession()
+    sessions.put("r1", FeedSession([3, 1, 2], {7: 1.0, 9: 0.5}))
+    assert sessions.get("r1") == FeedSession([3, 1, 2], {7: 1.0, 9: 0.5})
+    assert FeedSession.from_json("[5, 4]") == FeedSession([5, 4], None)
