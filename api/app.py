@@ -21,6 +21,7 @@ from api.background import BackgroundJobs, BackgroundLeader
 from api.category_cache import CategoryCache
 from api.errors import install_error_handlers
 from api.live import LiveHub, publish_announcements_on_commit
+from api.message_batches import MessageBatches, MessageBudget
 from api.ratelimit import RateLimiter, make_rate_limiter
 from api.routes import (
     admin,
@@ -130,6 +131,7 @@ def create_app(
             jobs.start()
             relay.start()
         yield
+        await app.state.message_batches.stop()
         await app.state.live.stop()
         if jobs and relay:
             relay.stop()
@@ -163,6 +165,11 @@ def create_app(
     )
     app.state.feed_sessions = FeedSessions(app.state.redis)
     app.state.clock = utcnow
+    app.state.message_batches = MessageBatches(
+        lambda: app.state.session_factory,
+        MessageBudget(app.state.rate_limiter, api_settings.messages_per_minute),
+        lambda: app.state.clock(),
+    )
     app.state.trade_settings = get_trade_settings()
     app.state.logistics = SandboxLogistics()
     app.state.cursor_key = api_settings.feed_cursor_secret.encode() or secrets.token_bytes(32)

@@ -57,3 +57,10 @@ class UnsupportedMedia(CatalogError):
 class RateLimited(CatalogError):
     status_code = 429
     code = "rate_limited"
+
+
+class TryAgain(CatalogError):
+    """Nothing was done, through no fault of the request: sending it again may work."""
+
+    status_code = 503
+    code = "try_again"

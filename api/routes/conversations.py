@@ -14,6 +14,7 @@ from api.deps import (
     TradeSettingsDep,
     Writer,
 )
+from api.message_batches import MessageBudget, over_budget
 from api.routes.events import record_server_event
 from api.schemas.base import Page
 from api.schemas.conversations import (
@@ -32,7 +33,6 @@ from api.schemas.conversations import (
 )
 from catalog.conversations import offers
 from catalog.conversations import service as conversations
-from catalog.errors import RateLimited
 from catalog.notifications import service as notifications
 
 router = APIRouter(tags=["conversations"])
@@ -88,10 +88,8 @@ def post_message(
     settings: ApiSettingsDep,
 ) -> MessageOut:
     """Send a message; both sides' open sockets receive it."""
-    if not limiter.hit(
-        f"messages:user:{user.id}", limit=settings.messages_per_minute, window_seconds=60
-    ):
-        raise RateLimited("too many messages in a minute; slow down", code="rate_limited")
+    if not MessageBudget(limiter, settings.messages_per_minute).allows(user.id):
+        raise over_budget()
     message = conversations.post_message(
         session, user=user, conversation_id=conversation_id, text=body.text, now=now
     )

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.live import LiveHub
+from api.message_batches import MessageBatches
+from api.schemas.conversations import SendFrame
 from catalog.conversations import service as conversations
 from catalog.db import unit_of_work
-from catalog.errors import CatalogError
+from catalog.errors import CatalogError, InvalidInput, PayloadTooLarge, RateLimited
 from catalog.users import service as users
 from catalog.users.models import User
 
@@ -24,6 +28,13 @@ UNAUTHENTICATED, FORBIDDEN = 4401, 4403
 RESYNC_CLOSE = 1013
 BACKLOG_PAGE = 500
 MAX_CURSORS = 500
+MAX_FRAME = 8_000  # characters: a message of MESSAGE_MAX with room for escapes
+MAX_REF = 64
+# Sends waiting for their commit, per socket: a client that floods is told to slow down.
+MAX_UNACKNOWLEDGED = 256
+_TOO_MANY_UNACKNOWLEDGED = RateLimited(
+    f"at most {MAX_UNACKNOWLEDGED} messages may wait for their commit", code="too_many_pending"
+)
 
 
 class _Cursors:
@@ -55,7 +66,13 @@ async def live(
     conversations `cursors=<conversation id>:<last id>,...`. The server sends every message
     you have not seen, then live ones, each once. `conversation_id` narrows it to one
     conversation of yours. Close 4401: log in again; 4403: not your conversation; 1013:
-    reconnect with your cursors (the server lost track)."""
+    reconnect with your cursors (the server lost track).
+
+    Send messages on the socket too: `{"type": "send", "conversation_id": ..., "text": ...,
+    "ref": ...}` (`ref` is yours, echoed back) is answered with `{"type": "sent", "ref",
+    "id", "message"}` once committed, or `{"type": "error", "ref", "code", "message"}`; the
+    rules and limits are those of POSTing it. The message itself also arrives like any
+    other."""
     factory: sessionmaker[Session] = websocket.app.state.session_factory
     hub: LiveHub = websocket.app.state.live
     # Accept first: a close before the handshake reaches clients as a bare HTTP 403.
@@ -75,7 +92,8 @@ async def live(
     sent = _Cursors(after, given)
     try:
         await _catch_up(websocket, factory, user.id, sent, conversation_id)
-        await _pump(websocket, factory, queue, user.id, sent, conversation_id)
+        batches: MessageBatches = websocket.app.state.message_batches
+        await _pump(websocket, factory, batches, queue, user.id, sent, conversation_id)
     except WebSocketDisconnect:
         pass
     finally:
@@ -103,12 +121,13 @@ async def _catch_up(
 async def _pump(
     websocket: WebSocket,
     factory: sessionmaker[Session],
+    batches: MessageBatches,
     queue: asyncio.Queue[dict[str, Any]],
     user_id: int,
     sent: _Cursors,
     only: int | None,
 ) -> None:
-    receiver = asyncio.create_task(_until_closed(websocket))
+    receiver = asyncio.create_task(_until_closed(websocket, user_id, batches))
     try:
         while not receiver.done():
             getter = asyncio.create_task(queue.get())
@@ -150,12 +169,71 @@ async def _send_message(websocket: WebSocket, payload: dict[str, Any], sent: _Cu
     await websocket.send_json(payload)
 
 
-async def _until_closed(websocket: WebSocket) -> None:
-    # Clients may send pings; anything they send is answered, nothing else is read.
-    while True:
-        text = await websocket.receive_text()
-        if text == "ping":
-            await websocket.send_text("pong")
+async def _until_closed(websocket: WebSocket, user_id: int, batches: MessageBatches) -> None:
+    """Answer what the client sends: `ping` with `pong`; a `send` frame posts a message
+    and is acknowledged (`sent` with the message id, or `error`) once committed."""
+    acknowledging: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            text = await websocket.receive_text()
+            if text == "ping":
+                await websocket.send_text("pong")
+                continue
+            frame = _send_frame(text)
+            if isinstance(frame, CatalogError):
+                await websocket.send_json(_refusal(_ref_of(text), frame))
+                continue
+            if len(acknowledging) >= MAX_UNACKNOWLEDGED:
+                await websocket.send_json(_refusal(frame.ref, _TOO_MANY_UNACKNOWLEDGED))
+                continue
+            draft = conversations.Draft(user_id, frame.conversation_id, frame.text)
+            task = asyncio.create_task(_acknowledge(websocket, frame.ref, batches.submit(draft)))
+            acknowledging.add(task)
+            task.add_done_callback(acknowledging.discard)
+    finally:
+        for task in acknowledging:  # the socket is gone; the messages still commit
+            task.cancel()
+
+
+def _send_frame(text: str) -> SendFrame | CatalogError:
+    if len(text) > MAX_FRAME:
+        return PayloadTooLarge(f"a frame is at most {MAX_FRAME} characters", code="frame_too_large")
+    try:
+        return SendFrame.model_validate_json(text)
+    except ValidationError as error:
+        where = ".".join(str(part) for part in error.errors()[0]["loc"]) or "not JSON"
+        return InvalidInput(
+            f'not a send frame ({where}): send {{"type": "send", '
+            f'"conversation_id": ..., "text": ...}}',
+            code="invalid_frame",
+        )
+
+
+def _ref_of(text: str) -> str | None:
+    """The client's `ref` of a frame refused as a whole, if it can be read."""
+    with contextlib.suppress(ValueError):
+        data = json.loads(text) if len(text) <= MAX_FRAME else None
+        ref = data.get("ref") if isinstance(data, dict) else None
+        if isinstance(ref, str) and len(ref) <= MAX_REF:
+            return ref
+    return None
+
+
+async def _acknowledge(
+    websocket: WebSocket, ref: str | None, posted: asyncio.Future[dict[str, Any]]
+) -> None:
+    try:
+        message = await posted
+    except CatalogError as error:
+        answer = _refusal(ref, error)
+    else:
+        answer = {"type": "sent", "ref": ref, "id": message["id"], "message": message}
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # closed meanwhile
+        await websocket.send_json(answer)
+
+
+def _refusal(ref: str | None, error: CatalogError) -> dict[str, Any]:
+    return {"type": "error", "ref": ref, "code": error.code, "message": error.message}
 
 
 def _parse_cursors(raw: str) -> dict[int, int]:

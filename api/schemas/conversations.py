@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -17,6 +17,15 @@ Price = Annotated[int, Field(strict=True, description="fen (1/100 yuan)")]
 
 class MessageIn(Input):
     text: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class SendFrame(Input):
+    """A message sent on the live socket (see `/api/v1/ws`)."""
+
+    type: Literal["send"]
+    conversation_id: Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    ref: Annotated[str, StringConstraints(max_length=64)] | None = None  # routes/live.MAX_REF
 
 
 class OfferIn(Input):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
@@ -12,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from catalog.conversations.contact_details import has_contact_details
 from catalog.conversations.models import Conversation, Message, MessageKind
-from catalog.errors import Conflict, InvalidInput, NotFound
+from catalog.errors import CatalogError, Conflict, InvalidInput, NotFound
 from catalog.goods import repository as goods_repository
 from catalog.goods.models import Goods
 from catalog.goods.rules import VIEWABLE_STATES
 from catalog.live import announce
-from catalog.notifications.service import notify
+from catalog.notifications.service import Notice, notify_many
 from catalog.users.models import User
 
 MESSAGE_MAX = 1000
@@ -74,30 +75,103 @@ def post_message(
     session: Session, *, user: User, conversation_id: int, text: str, now: datetime
 ) -> Message:
     """A text message; contact details in it earn the recipient a warning."""
-    text = text.strip()
-    if not 1 <= len(text) <= MESSAGE_MAX:
-        raise InvalidInput(
-            f"a message is 1 to {MESSAGE_MAX} characters", code="invalid_length", field="text"
+    (posted,) = post_messages(session, drafts=[Draft(user.id, conversation_id, text)], now=now)
+    if isinstance(posted, CatalogError):
+        raise posted
+    return posted
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A text message as a user sent it, before it is judged."""
+
+    sender_id: int
+    conversation_id: int
+    text: str
+
+
+def post_messages(
+    session: Session, *, drafts: Sequence[Draft], now: datetime
+) -> list[Message | CatalogError]:
+    """Text messages in one transaction, in order (a live socket's batch): each is judged
+    alone, and a refused one is answered with its error without holding up the rest."""
+    results: list[Message | CatalogError | None] = [None] * len(drafts)
+    texts: list[str] = []
+    for index, draft in enumerate(drafts):
+        text = draft.text.strip()
+        texts.append(text)
+        if not 1 <= len(text) <= MESSAGE_MAX:
+            results[index] = InvalidInput(
+                f"a message is 1 to {MESSAGE_MAX} characters", code="invalid_length", field="text"
+            )
+        elif "\x00" in text:  # PostgreSQL text cannot hold it
+            results[index] = InvalidInput(
+                "a message cannot contain NUL characters", code="invalid_text", field="text"
+            )
+    wanted = sorted({d.conversation_id for d, r in zip(drafts, results, strict=True) if r is None})
+    # Locked in id order, so two batches never wait on each other in a cycle; holding the
+    # rows makes each conversation's messages commit in id order.
+    held = {
+        c.id: c
+        for c in session.scalars(
+            select(Conversation)
+            .where(Conversation.id.in_(wanted))
+            .order_by(Conversation.id)
+            .with_for_update()
         )
-    conversation = conversation_for(session, user=user, conversation_id=conversation_id, lock=True)
-    message = add_message(
+    }
+    accepted: list[tuple[int, NewMessage]] = []
+    for index, draft in enumerate(drafts):
+        if results[index] is not None:
+            continue
+        conversation = held.get(draft.conversation_id)
+        if conversation is None or draft.sender_id not in (
+            conversation.buyer_id,
+            conversation.seller_id,
+        ):
+            results[index] = NotFound("no such conversation", code="conversation_not_found")
+            continue
+        text = texts[index]
+        accepted.append(
+            (
+                index,
+                NewMessage(
+                    conversation,
+                    draft.sender_id,
+                    MessageKind.TEXT,
+                    text,
+                    contact_warning=has_contact_details(text),
+                ),
+            )
+        )
+    messages = add_messages(session, [new for _, new in accepted], now=now)
+    notify_many(
         session,
-        conversation,
-        sender_id=user.id,
-        kind=MessageKind.TEXT,
-        text=text,
-        contact_warning=has_contact_details(text),
+        notices=[
+            Notice(
+                other_party(new.conversation, new.sender_id or 0),
+                "message",
+                new.text[:60],
+                conversation_id=new.conversation.id,
+            )
+            for _, new in accepted
+        ],
         now=now,
     )
-    notify(
-        session,
-        user_id=other_party(conversation, user.id),
-        kind="message",
-        text=text[:60],
-        conversation_id=conversation.id,
-        now=now,
-    )
-    return message
+    for (index, _), message in zip(accepted, messages, strict=True):
+        results[index] = message
+    return [result for result in results if result is not None]
+
+
+class NewMessage(NamedTuple):
+    """A message to append to a conversation the caller holds."""
+
+    conversation: Conversation
+    sender_id: int | None
+    kind: MessageKind
+    text: str
+    offer_id: int | None = None
+    contact_warning: bool = False
 
 
 def add_message(
@@ -112,31 +186,43 @@ def add_message(
     contact_warning: bool = False,
 ) -> Message:
     """Append to the conversation (the caller holds it) and tell both parties' sockets."""
-    message = Message(
-        conversation_id=conversation.id,
-        sender_id=sender_id,
-        kind=kind,
-        text=text,
-        offer_id=offer_id,
-        contact_warning=contact_warning,
-        created_at=now,
-    )
-    session.add(message)
-    session.flush()
-    # Writers hold the conversation's row, so its messages commit in id order; the
-    # previous id lets a socket see a hole (an announcement overtaken by a later one).
-    previous_id = conversation.last_message_id
-    conversation.last_message_id = message.id
-    if sender_id == conversation.buyer_id:
-        conversation.buyer_read_id = message.id
-    elif sender_id == conversation.seller_id:
-        conversation.seller_read_id = message.id
-    announce(
-        session,
-        user_ids=[conversation.buyer_id, conversation.seller_id],
-        event={"type": "message", "previous_id": previous_id, **message_payload(message)},
-    )
+    new = NewMessage(conversation, sender_id, kind, text, offer_id, contact_warning)
+    (message,) = add_messages(session, [new], now=now)
     return message
+
+
+def add_messages(session: Session, news: Sequence[NewMessage], *, now: datetime) -> list[Message]:
+    """Append messages in order, in one INSERT; tell both parties' sockets of each."""
+    messages = [
+        Message(
+            conversation_id=new.conversation.id,
+            sender_id=new.sender_id,
+            kind=new.kind,
+            text=new.text,
+            offer_id=new.offer_id,
+            contact_warning=new.contact_warning,
+            created_at=now,
+        )
+        for new in news
+    ]
+    session.add_all(messages)
+    session.flush()
+    for new, message in zip(news, messages, strict=True):
+        conversation = new.conversation
+        # Writers hold the conversation's row, so its messages commit in id order; the
+        # previous id lets a socket see a hole (an announcement overtaken by a later one).
+        previous_id = conversation.last_message_id
+        conversation.last_message_id = message.id
+        if new.sender_id == conversation.buyer_id:
+            conversation.buyer_read_id = message.id
+        elif new.sender_id == conversation.seller_id:
+            conversation.seller_read_id = message.id
+        announce(
+            session,
+            user_ids=[conversation.buyer_id, conversation.seller_id],
+            event={"type": "message", "previous_id": previous_id, **message_payload(message)},
+        )
+    return messages
 
 
 def message_payload(message: Message) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -10,6 +12,17 @@ from sqlalchemy.orm import Session
 from catalog.live import announce
 from catalog.notifications.models import Notification
 from catalog.pagination import fetch_page
+
+
+class Notice(NamedTuple):
+    """A notice to write: for whom, what kind, its text, and what it is about."""
+
+    user_id: int
+    kind: str
+    text: str
+    conversation_id: int | None = None
+    offer_id: int | None = None
+    order_id: int | None = None
 
 
 def notify(
@@ -22,60 +35,37 @@ def notify(
     conversation_id: int | None = None,
     offer_id: int | None = None,
     order_id: int | None = None,
-) -> Notification:
-    notice = Notification(
-        user_id=user_id,
-        kind=kind,
-        text=text[:200],
-        conversation_id=conversation_id,
-        offer_id=offer_id,
-        order_id=order_id,
-        created_at=now,
-    )
-    session.add(notice)
-    session.flush()
-    announce(
-        session,
-        user_ids=[user_id],
-        event={
-            "type": "notification",
-            "id": notice.id,
-            "kind": kind,
-            "text": notice.text,
-            "conversation_id": conversation_id,
-            "offer_id": offer_id,
-            "order_id": order_id,
-            "created_at": now.isoformat(),
-        },
-    )
-    return notice
-
-
-def notify_many(
-    session: Session, *, notices: list[tuple[int, str, str, int | None]], now: datetime
 ) -> None:
-    """Many notices in one INSERT (user id, kind, text, order id): a sweeper's batch."""
+    """One notice, announced to the user's sockets when the transaction commits."""
+    notify_many(
+        session,
+        notices=[Notice(user_id, kind, text, conversation_id, offer_id, order_id)],
+        now=now,
+    )
+
+
+def notify_many(session: Session, *, notices: Sequence[Notice], now: datetime) -> None:
+    """Many notices in one INSERT (a sweeper's batch, a batch of chat messages)."""
     if not notices:
         return
     rows = [
-        {"user_id": user, "kind": kind, "text": text[:200], "order_id": order, "created_at": now}
-        for user, kind, text, order in notices
+        {**notice._asdict(), "text": notice.text[:200], "created_at": now} for notice in notices
     ]
     ids = session.scalars(
         insert(Notification).returning(Notification.id, sort_by_parameter_order=True), rows
     ).all()
-    for notice_id, (user, kind, text, order) in zip(ids, notices, strict=True):
+    for notice_id, notice in zip(ids, notices, strict=True):
         announce(
             session,
-            user_ids=[user],
+            user_ids=[notice.user_id],
             event={
                 "type": "notification",
                 "id": notice_id,
-                "kind": kind,
-                "text": text[:200],
-                "conversation_id": None,
-                "offer_id": None,
-                "order_id": order,
+                "kind": notice.kind,
+                "text": notice.text[:200],
+                "conversation_id": notice.conversation_id,
+                "offer_id": notice.offer_id,
+                "order_id": notice.order_id,
                 "created_at": now.isoformat(),
             },
         )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from catalog.goods import service as goods_service
 from catalog.ledger import service as ledger
-from catalog.notifications.service import notify_many
+from catalog.notifications.service import Notice, notify_many
 from catalog.trade import machine, money
 from catalog.trade.machine import Step
 from catalog.trade.models import Actor, Order, OrderTransition
@@ -107,7 +107,7 @@ def _cancel_as_set(
     notify_many(
         session,
         notices=[
-            (party, "order", f"订单 #{order.id}{text}", order.id)
+            Notice(party, "order", f"订单 #{order.id}{text}", order_id=order.id)
             for order in orders
             for party in (order.buyer_id, order.seller_id)
         ],

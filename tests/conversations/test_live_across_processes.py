@@ -248,14 +248,19 @@ def _post(world: World, conversation_id: int, text: str) -> dict[str, Any]:
 
 
 def _socket(
-    world: World, token: str, *, after: int = 0, conversation_id: int | None = None
+    world: World,
+    token: str,
+    *,
+    after: int = 0,
+    conversation_id: int | None = None,
+    server: str | None = None,
 ) -> ClientConnection:
-    """A live socket on server 2."""
+    """A live socket on `server` (server 2 unless told)."""
     query: dict[str, str | int] = {"token": token, "after": after}
     if conversation_id is not None:
         query["conversation_id"] = conversation_id
     return connect(
-        f"ws://{world.second}{V1}/ws?{urlencode(query)}",
+        f"ws://{server or world.second}{V1}/ws?{urlencode(query)}",
         open_timeout=WAIT,
         close_timeout=2,
         proxy=None,
@@ -309,6 +314,41 @@ def test_messages_posted_on_one_server_reach_a_socket_on_the_other_once_in_order
         # Nothing comes twice: the next message heard is the next one sent.
         last = _post(world, conversation, "最后一条")
         assert _next_message(live)["id"] == last["id"]
+
+
+def test_messages_sent_on_a_socket_of_one_server_reach_a_socket_on_the_other_once_in_order(
+    world: World, conversation: int
+) -> None:
+    texts = [f"第{n}条：能便宜点吗？" for n in range(60)]
+    with (
+        _socket(world, world.tokens["seller"], conversation_id=conversation) as seller,
+        _socket(
+            world, world.tokens["buyer"], conversation_id=conversation, server=world.first
+        ) as buyer,
+    ):
+        # All at once, so the server commits them in batches.
+        for n, text in enumerate(texts):
+            frame = {"type": "send", "conversation_id": conversation, "text": text, "ref": str(n)}
+            buyer.send(json.dumps(frame, ensure_ascii=False))
+        answers: dict[str, dict[str, Any]] = {}
+        while len(answers) < len(texts):
+            event = _decode(buyer.recv(timeout=WAIT))
+            if event["type"] in ("sent", "error"):
+                answers[event["ref"]] = event
+        heard = [_next_message(seller) for _ in texts]
+        assert _messages_within(seller, 0.5) == []  # and nothing twice
+
+    acknowledged = [answers[str(n)] for n in range(len(texts))]
+    assert {a["type"] for a in acknowledged} == {"sent"}
+    ids = [a["id"] for a in acknowledged]
+    assert ids == sorted(set(ids))  # committed in the order sent
+    assert [m["id"] for m in heard] == ids
+    assert [m["text"] for m in heard] == texts
+    with world.factory() as session:
+        stored = session.scalars(
+            select(Message.text).where(Message.conversation_id == conversation)
+        ).all()
+    assert sorted(stored) == sorted(texts)
 
 
 def test_a_reconnecting_socket_gets_exactly_what_it_missed_then_live_ones(
