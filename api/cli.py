@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.serving import APP, serve_processes
+from api.serving import APP, UVICORN_OPTIONS, serve_processes, tune_interpreter
 from api.settings import get_api_settings
 from catalog import schema
 from catalog.db import make_engine, make_session_factory, unit_of_work
@@ -269,7 +269,8 @@ def serve(
     if workers > 1 and not reload:
         serve_processes(bind_host, bind_port, workers)
         return
-    uvicorn.run(APP, factory=True, host=bind_host, port=bind_port, reload=reload)
+    tune_interpreter()
+    uvicorn.run(APP, factory=True, host=bind_host, port=bind_port, reload=reload, **UVICORN_OPTIONS)
 
 
 def _point_sandbox_gateway_at(host: str, port: int) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -61,19 +62,25 @@ class LiveHub:
         if not self._queues[user_id]:
             del self._queues[user_id]
 
-    def publish(self, user_ids: tuple[int, ...], payload: Event) -> None:
-        """From any thread, after the commit that made `payload` true."""
+    def publish(self, announcements: Sequence[live_redis.Announcement]) -> None:
+        """From any thread, after the commit that made them true."""
+        if not announcements:
+            return
         if self._publisher is not None:
             try:
-                live_redis.publish(self._publisher, self._channel, user_ids, payload)
+                live_redis.publish(self._publisher, self._channel, announcements)
             except redis.RedisError as error:
-                log.warning("live announcement not published, sockets resync: %s", error)
+                log.warning("live announcements not published, sockets resync: %s", error)
                 self._resync_all_threadsafe()
             return
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._deliver, user_ids, payload)
+            self._loop.call_soon_threadsafe(self._deliver_all, list(announcements))
 
-    def _deliver(self, user_ids: list[int] | tuple[int, ...], payload: Event) -> None:
+    def _deliver_all(self, announcements: Sequence[live_redis.Announcement]) -> None:
+        for user_ids, payload in announcements:
+            self._deliver(user_ids, payload)
+
+    def _deliver(self, user_ids: Sequence[int], payload: Event) -> None:
         for user_id in user_ids:
             for queue in self._queues.get(user_id, ()):
                 if queue.full():
@@ -99,7 +106,7 @@ class LiveHub:
                     ready.set()
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
-                            self._deliver(*live_redis.decode(message["data"]))
+                            self._deliver_all(live_redis.decode(message["data"]))
             except (redis.RedisError, OSError) as error:
                 ready.set()
                 # Whatever was published while the channel was down is gone: resync.
@@ -118,8 +125,7 @@ def publish_announcements_on_commit(factory: sessionmaker[Session], hub: LiveHub
     """Announcements made in a transaction leave when it commits, and never otherwise."""
 
     def committed(session: Session) -> None:
-        for user_ids, payload in take_announcements(session):
-            hub.publish(user_ids, payload)
+        hub.publish(take_announcements(session))
 
     def rolled_back(session: Session, previous: Any) -> None:
         if previous.parent is None:

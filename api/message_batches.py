@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,9 +42,13 @@ class MessageBudget:
     per_minute: int
 
     def allows(self, user_id: int) -> bool:
-        return self.limiter.hit(
-            f"messages:user:{user_id}", limit=self.per_minute, window_seconds=60
-        )
+        return not self.refuses({user_id: 1})
+
+    def refuses(self, messages: Mapping[int, int]) -> set[int]:
+        """Count each user's messages; the users now over budget (one round trip)."""
+        keys = {f"messages:user:{user}": n for user, n in messages.items()}
+        verdicts = self.limiter.hit_many(keys, limit=self.per_minute, window_seconds=60)
+        return {user for user, key in zip(messages, keys, strict=True) if not verdicts[key]}
 
 
 def over_budget() -> RateLimited:
@@ -107,8 +112,10 @@ class MessageBatches:
 
     def commit(self, drafts: list[conversations.Draft]) -> list[Posted]:
         """Judge and commit `drafts` in one transaction, each answered on its own."""
+        # The budgets of every sender in one round trip (a sender's messages counted together).
+        refused = self._budget.refuses(Counter(draft.sender_id for draft in drafts))
         results: list[Posted | None] = [
-            None if self._budget.allows(draft.sender_id) else over_budget() for draft in drafts
+            over_budget() if draft.sender_id in refused else None for draft in drafts
         ]
         wanted = [draft for draft, result in zip(drafts, results, strict=True) if result is None]
         try:

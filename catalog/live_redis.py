@@ -20,16 +20,25 @@ def channel_for(redis_url: str) -> str:
     return f"{CHANNEL_PREFIX}:{path or '0'}"
 
 
-def encode(user_ids: Sequence[int], event: dict[str, Any]) -> str:
-    return json.dumps({"users": list(user_ids), "event": event}, ensure_ascii=False)
+Announcement = tuple[Sequence[int], dict[str, Any]]  # who hears it, and what
 
 
-def decode(raw: bytes | str) -> tuple[list[int], dict[str, Any]]:
+def encode(announcements: Sequence[Announcement]) -> str:
+    """One channel message for all of a transaction's announcements."""
+    return json.dumps(
+        [{"users": list(user_ids), "event": event} for user_ids, event in announcements],
+        ensure_ascii=False,
+    )
+
+
+def decode(raw: bytes | str) -> list[tuple[list[int], dict[str, Any]]]:
     data = json.loads(raw)
-    return [int(user) for user in data["users"]], dict(data["event"])
+    items = data if isinstance(data, list) else [data]  # one announcement, as published before
+    return [([int(user) for user in item["users"]], dict(item["event"])) for item in items]
 
 
-def publish(
-    client: redis.Redis, channel: str, user_ids: Sequence[int], event: dict[str, Any]
-) -> None:
-    client.publish(channel, encode(user_ids, event))
+def publish(client: redis.Redis, channel: str, announcements: Sequence[Announcement]) -> None:
+    """A transaction's announcements, in one message: a batch of chat messages is one
+    publish, and every listening server parses it once."""
+    if announcements:
+        client.publish(channel, encode(announcements))

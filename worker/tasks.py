@@ -26,8 +26,7 @@ def _session_factory() -> sessionmaker[Session]:
     channel = live_redis.channel_for(REDIS_URL)
 
     def committed(session: Session) -> None:
-        for user_ids, payload in take_announcements(session):
-            live_redis.publish(publisher, channel, user_ids, payload)
+        live_redis.publish(publisher, channel, take_announcements(session))
 
     event.listen(factory, "after_commit", committed)
     return factory

@@ -28,6 +28,16 @@ def test_limit_admits_exactly_the_budget_per_key(limiter: RateLimiter) -> None:
     assert limiter.hit("login:b", limit=3, window_seconds=60)
 
 
+def test_many_keys_at_once_count_each_cost_against_its_own_budget(limiter: RateLimiter) -> None:
+    assert limiter.hit("m:a", limit=3, window_seconds=60)
+    verdicts = limiter.hit_many({"m:a": 2, "m:b": 3, "m:c": 4}, limit=3, window_seconds=60)
+    assert verdicts == {"m:a": True, "m:b": True, "m:c": False}  # a: 1 + 2; c: 4 at once
+    assert limiter.hit_many({"m:a": 1, "m:b": 0}, limit=3, window_seconds=60) == {
+        "m:a": False,
+        "m:b": True,
+    }
+
+
 def test_redis_limiter_is_shared_between_clients(redis_client: redis.Redis) -> None:
     # Two API processes are two clients of one Redis: the budget is one budget.
     prefix = f"test-{uuid.uuid4().hex}"

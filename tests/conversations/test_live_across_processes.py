@@ -16,7 +16,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -37,6 +37,7 @@ from catalog.clock import utcnow
 from catalog.conversations import service as conversations
 from catalog.conversations.models import Message
 from catalog.db import make_engine, make_session_factory
+from catalog.live_redis import Announcement
 from catalog.seed.taxonomy import ensure_categories
 from catalog.users.models import User
 from tests.factories import PASSWORD, listed_goods, make_user
@@ -405,10 +406,10 @@ class _HeldHub(LiveHub):
 
     def __init__(self) -> None:
         super().__init__()
-        self.held: list[tuple[tuple[int, ...], dict[str, Any]]] = []
+        self.held: list[Announcement] = []
 
-    def publish(self, user_ids: tuple[int, ...], payload: dict[str, Any]) -> None:
-        self.held.append((user_ids, payload))
+    def publish(self, announcements: Sequence[Announcement]) -> None:
+        self.held.extend(announcements)
 
 
 def test_an_announcement_that_leaves_late_still_reaches_the_socket(
@@ -432,7 +433,7 @@ def test_an_announcement_that_leaves_late_still_reaches_the_socket(
         # The later announcement names the message before it: the socket fills the hole
         # from the database, in order, and the late announcement adds nothing.
         assert [_next_message(live)["id"], _next_message(live)["id"]] == [slow.id, fast["id"]]
-        LiveHub(world.redis_url).publish(*slow_server.held[0])
+        LiveHub(world.redis_url).publish([slow_server.held[0]])
         assert _messages_within(live, QUIET) == []
 
 
