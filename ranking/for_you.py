@@ -237,6 +237,13 @@ class SharedPool:
             scored = self.scored = Ranked.of(self.candidates.values(), blend)
         return scored
 
+    def prescore(self, config: RankingConfig, now: float) -> None:
+        """Score the pool and its sections before any page needs them (a rebuild does it in
+        the background, so the first page after it does not pay for the scoring)."""
+        blend = self.ranked(config, now).blend
+        for section in list(self.sections.values()):
+            section.ranked(blend)
+
     def section(self, key: SectionKey, build: Callable[[], list[Candidate]]) -> Section:
         found = self.sections.get(key)
         if found is None:

@@ -134,11 +134,13 @@ def _rebuild_pool(request: Request) -> None:
             return  # built while this task waited its turn
         with state.session_factory() as session:
             watcher: ConfigWatcher = state.ranking_config
-            counter = hot_counter(request, session, watcher.current(session).version)
+            active = watcher.current(session)
+            counter = hot_counter(request, session, active.version)
             # The sections shoppers asked for move over (refreshed when old): no page
             # after the first waits for them.
             previous: SharedPool = state.feed_pool[1]
             pool = shared_pool(session, counter=counter, previous=previous)
+            pool.prescore(active.config, utcnow().timestamp())
             state.feed_pool = (time.monotonic(), pool)
     finally:
         lock.release()

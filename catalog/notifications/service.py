@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from catalog.live import announce
 from catalog.notifications.models import Notification
 from catalog.pagination import fetch_page
+
+_NOTIFICATIONS = cast(Table, Notification.__table__)
 
 
 class Notice(NamedTuple):
@@ -51,9 +53,16 @@ def notify_many(session: Session, *, notices: Sequence[Notice], now: datetime) -
     rows = [
         {**notice._asdict(), "text": notice.text[:200], "created_at": now} for notice in notices
     ]
-    ids = session.scalars(
-        insert(Notification).returning(Notification.id, sort_by_parameter_order=True), rows
-    ).all()
+    # Core rather than the ORM's bulk insert: half the cost, for a sweeper's or a chat batch.
+    ids = (
+        session.connection()
+        .execute(
+            insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id, sort_by_parameter_order=True),
+            rows,
+        )
+        .scalars()
+        .all()
+    )
     for notice_id, notice in zip(ids, notices, strict=True):
         announce(
             session,

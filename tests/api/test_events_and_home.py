@@ -291,6 +291,7 @@ def test_a_stale_shared_pool_is_served_while_a_thread_rebuilds_it(
     assert second not in [card["id"] for card in stale["items"]]
     assert app.state.feed_pool[0] > built_at
     assert second in app.state.feed_pool[1].candidates
+    assert app.state.feed_pool[1].scored is not None  # scored before a page needs it
 
 
 def test_home_answers_share_one_page_but_each_has_its_own_request_id(
