@@ -42,6 +42,7 @@ from api.routes import (
     search,
     wallet,
 )
+from api.serving import settle_heap
 from api.settings import ApiSettings, get_api_settings
 from api.web import install_web_client
 from catalog.clock import utcnow
@@ -126,6 +127,7 @@ def create_app(
         app.state.background_jobs, app.state.relay = jobs, relay
         await app.state.live.start()
         await to_thread.run_sync(analysis.warm_up)
+        settle_heap()
         if jobs and relay:
             _wake_relay_on_outbox_commits(factory, relay)
             jobs.start()

@@ -9,6 +9,7 @@ them (by a hash of the client's address and port), as nginx's `reuseport` does.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -36,9 +37,24 @@ UVICORN_OPTIONS: dict[str, Any] = {"ws_per_message_deflate": False}
 GIL_SWITCH_SECONDS = 0.001
 
 
+_SERVER_PROCESS = False
+
+
 def tune_interpreter() -> None:
     """Settings for a server process (not for tests or the CLI's other commands)."""
+    global _SERVER_PROCESS
+    _SERVER_PROCESS = True
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
+
+
+def settle_heap() -> None:
+    """Once a server process has loaded its tables (jieba, pinyin, the app), move every
+    object alive to the collector's permanent generation. Those millions of objects live
+    as long as the process, and every full collection walked them: at 1M goods, for-you
+    pages then took 60-160 ms now and again (p99 63 ms at one client; 17.5 ms frozen)."""
+    if _SERVER_PROCESS:
+        gc.collect()
+        gc.freeze()
 
 
 _BACKLOG = 2048

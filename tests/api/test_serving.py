@@ -163,3 +163,19 @@ def test_a_port_in_use_is_refused_at_once_with_the_reason(tmp_path: Path) -> Non
         )
     assert completed.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in completed.stderr
+
+
+def test_only_a_server_process_tunes_the_interpreter_and_freezes_its_startup_heap() -> None:
+    script = (
+        "import gc, sys\n"
+        "from api import serving\n"
+        "serving.settle_heap()\n"  # a test or a CLI command: nothing frozen
+        "before = gc.get_freeze_count()\n"
+        "serving.tune_interpreter()\n"
+        "serving.settle_heap()\n"
+        "print(before, gc.get_freeze_count() > 0, sys.getswitchinterval())\n"
+    )
+    done = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["0", "True", "0.001"]
