@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import anyio
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -71,8 +70,6 @@ class MessageBatches:
         self._queued: list[tuple[conversations.Draft, asyncio.Future[dict[str, Any]]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        # One transaction at a time: a second writer would only contend for the same rows.
-        self._slot = anyio.CapacityLimiter(1)
 
     def submit(self, draft: conversations.Draft) -> asyncio.Future[dict[str, Any]]:
         """Queue a message; the future gives it as sockets receive it once committed, or
@@ -91,6 +88,8 @@ class MessageBatches:
                 await self._writer
 
     async def _write(self) -> None:
+        # The one writer: each batch waits for the last one's commit, so a second
+        # transaction never contends for the same conversations' rows.
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -98,10 +97,10 @@ class MessageBatches:
                 batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
                 drafts = [draft for draft, _ in batch]
                 try:
-                    posted = await to_thread.run_sync(self.commit, drafts, limiter=self._slot)
+                    posted = await to_thread.run_sync(self.commit, drafts)
                 except Exception:  # a bug, not a refusal: no sender may wait forever
                     log.exception("a batch of %d messages failed", len(drafts))
-                    posted = [TryAgain("not sent; send it again", code="not_sent")] * len(drafts)
+                    posted = [_not_sent()] * len(drafts)
                 for (_, future), result in zip(batch, posted, strict=True):
                     if future.done():  # the socket closed meanwhile
                         continue
@@ -139,8 +138,12 @@ class MessageBatches:
             (answer,) = self._commit_together([draft])
         except Exception:
             log.exception("message to conversation %d not sent", draft.conversation_id)
-            return TryAgain("not sent; send it again", code="not_sent")
+            return _not_sent()
         return answer
+
+
+def _not_sent() -> TryAgain:
+    return TryAgain("not sent; send it again", code="not_sent")
 
 
 def _answer(result: Message | CatalogError) -> Posted:

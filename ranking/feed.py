@@ -164,22 +164,27 @@ class Ranked:
     blend: Blend
     items: list[ScoredCandidate]
     by_top: dict[int, list[ScoredCandidate]]
-    # The same for the goods eligible for exploration slots only.
-    new_items: list[ScoredCandidate]
-    new_by_top: dict[int, list[ScoredCandidate]]
+    new_by_top: dict[int, list[ScoredCandidate]]  # those eligible for exploration slots
 
     @classmethod
     def of(cls, candidates: Iterable[Candidate], blend: Blend) -> Ranked:
         items = blend.score(candidates)
-        new_items = [item for item in items if item.is_new]
-        return cls(blend, items, _by_top(items), new_items, _by_top(new_items))
+        return cls(blend, items, *_by_top(items))
 
 
-def _by_top(items: Iterable[ScoredCandidate]) -> dict[int, list[ScoredCandidate]]:
-    by_top: dict[int, list[ScoredCandidate]] = {}
-    for item in items:
-        by_top.setdefault(item.candidate.top_category_id, []).append(item)
-    return by_top
+def _by_top(
+    ranked: Iterable[ScoredCandidate],
+) -> tuple[dict[int, list[ScoredCandidate]], dict[int, list[ScoredCandidate]]]:
+    """Ranked candidates split by top category, keeping their order: all of them, and
+    those eligible for exploration slots."""
+    every: dict[int, list[ScoredCandidate]] = {}
+    new: dict[int, list[ScoredCandidate]] = {}
+    for item in ranked:
+        top = item.candidate.top_category_id
+        every.setdefault(top, []).append(item)
+        if item.is_new:
+            new.setdefault(top, []).append(item)
+    return every, new
 
 
 ByTop = dict[int, Iterator[ScoredCandidate]]
@@ -195,11 +200,10 @@ class ShopperOrder(NamedTuple):
     @classmethod
     def of(cls, ranked: Iterable[ScoredCandidate]) -> ShopperOrder:
         """From candidates already in rank order."""
-        every = _by_top(ranked)
-        new = {top: [item for item in items if item.is_new] for top, items in every.items()}
+        every, new = _by_top(ranked)
         return cls(
             {top: iter(items) for top, items in every.items()},
-            {top: iter(items) for top, items in new.items() if items},
+            {top: iter(items) for top, items in new.items()},
         )
 
 

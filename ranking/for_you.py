@@ -65,7 +65,7 @@ class FeedSessions:
     def __init__(self, client: redis.Redis | None = None, *, capacity: int = 10_000) -> None:
         self._client = client
         self._lock = threading.Lock()
-        self._memory: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._memory: OrderedDict[str, tuple[float, FeedSession]] = OrderedDict()
         self._capacity = capacity
 
     def get(self, request_id: str) -> FeedSession:
@@ -76,14 +76,14 @@ class FeedSessions:
             entry = self._memory.get(request_id)
             if entry is None or time.monotonic() - entry[0] > SERVED_TTL_SECONDS:
                 return FeedSession()
-            return FeedSession.from_json(entry[1])
+            return entry[1]  # never changed in place: callers slice `served`
 
     def put(self, request_id: str, feed: FeedSession) -> None:
         if self._client is not None:
             self._client.set(f"feed:served:{request_id}", feed.to_json(), ex=SERVED_TTL_SECONDS)
             return
         with self._lock:
-            self._memory[request_id] = (time.monotonic(), feed.to_json())
+            self._memory[request_id] = (time.monotonic(), feed)
             self._memory.move_to_end(request_id)
             while len(self._memory) > self._capacity:
                 self._memory.popitem(last=False)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.live import LiveHub
 from api.message_batches import MessageBatches
-from api.schemas.conversations import SendFrame
+from api.schemas.conversations import MAX_REF, SendFrame
 from catalog.conversations import service as conversations
 from catalog.db import unit_of_work
 from catalog.errors import CatalogError, InvalidInput, PayloadTooLarge, RateLimited
@@ -29,7 +29,6 @@ RESYNC_CLOSE = 1013
 BACKLOG_PAGE = 500
 MAX_CURSORS = 500
 MAX_FRAME = 8_000  # characters: a message of MESSAGE_MAX with room for escapes
-MAX_REF = 64
 # Sends waiting for their commit, per socket: a client that floods is told to slow down.
 MAX_UNACKNOWLEDGED = 256
 _TOO_MANY_UNACKNOWLEDGED = RateLimited(

@@ -19,13 +19,16 @@ class MessageIn(Input):
     text: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
+MAX_REF = 64  # characters of a send frame's `ref`, the client's own name for it
+
+
 class SendFrame(Input):
     """A message sent on the live socket (see `/api/v1/ws`)."""
 
     type: Literal["send"]
     conversation_id: Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
     text: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
-    ref: Annotated[str, StringConstraints(max_length=64)] | None = None  # routes/live.MAX_REF
+    ref: Annotated[str, StringConstraints(max_length=MAX_REF)] | None = None
 
 
 class OfferIn(Input):

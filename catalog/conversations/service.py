@@ -67,9 +67,18 @@ def conversation_for(
 ) -> Conversation:
     """A conversation the user is a party to; anyone else is told it does not exist."""
     conversation = session.get(Conversation, conversation_id, with_for_update=lock)
-    if conversation is None or user.id not in (conversation.buyer_id, conversation.seller_id):
-        raise NotFound("no such conversation", code="conversation_not_found")
+    if conversation is None or not _is_party(conversation, user.id):
+        raise _not_yours()
     return conversation
+
+
+def _is_party(conversation: Conversation, user_id: int) -> bool:
+    return user_id in (conversation.buyer_id, conversation.seller_id)
+
+
+def _not_yours() -> NotFound:
+    # The same answer whether it does not exist or is someone else's.
+    return NotFound("no such conversation", code="conversation_not_found")
 
 
 def post_message(
@@ -126,11 +135,8 @@ def post_messages(
         if results[index] is not None:
             continue
         conversation = held.get(draft.conversation_id)
-        if conversation is None or draft.sender_id not in (
-            conversation.buyer_id,
-            conversation.seller_id,
-        ):
-            results[index] = NotFound("no such conversation", code="conversation_not_found")
+        if conversation is None or not _is_party(conversation, draft.sender_id):
+            results[index] = _not_yours()
             continue
         text = texts[index]
         accepted.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,13 +39,13 @@ def small_pool(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @contextmanager
-def newest_goods_reads(session: Session) -> Iterator[list[str]]:
-    """Statements that list goods newest first (a shared pool or a section being read)."""
+def statements_with(session: Session, text: str) -> Iterator[list[str]]:
+    """The statements run meanwhile that contain `text`."""
     found: list[str] = []
 
     def seen(*args: Any) -> None:
         statement = str(args[2])
-        if "ORDER BY goods.published_at DESC" in statement:
+        if text in statement:
             found.append(statement)
 
     bind = session.get_bind()
@@ -54,6 +54,24 @@ def newest_goods_reads(session: Session) -> Iterator[list[str]]:
         yield found
     finally:
         event.remove(bind, "before_cursor_execute", seen)
+
+
+def newest_goods_reads(session: Session) -> AbstractContextManager[list[str]]:
+    """Statements that list goods newest first (a shared pool or a section being read)."""
+    return statements_with(session, "ORDER BY goods.published_at DESC")
+
+
+def _click(session: Session, goods_id: int, device: str) -> None:
+    session.add(
+        Event(
+            type="click",
+            goods_id=goods_id,
+            actor=f"d:{device}",
+            device_id=device,
+            ts=datetime.now(UTC),
+        )
+    )
+    session.flush()
 
 
 def _list(
@@ -80,7 +98,7 @@ def _list(
     ]
 
 
-def _page(
+def _for_you(
     session: Session,
     pool: SharedPool,
     *,
@@ -88,8 +106,9 @@ def _page(
     city: str | None = None,
     served: list[int] | None = None,
     config: RankingConfig = DEFAULT_CONFIG,
-) -> list[int]:
-    page = for_you_page(
+    affinity: dict[int, float] | None = None,
+) -> ForYouPage:
+    return for_you_page(
         session,
         counter=DatabaseHotCounter(session, config_version=0),
         pool=pool,
@@ -100,8 +119,13 @@ def _page(
         count=POOL,
         seed=7,
         now=datetime.now(UTC),
+        affinity=affinity,
     )
-    return page.goods_ids
+
+
+def _page(session: Session, pool: SharedPool, **options: Any) -> list[int]:
+    """The goods of `_for_you`'s page."""
+    return _for_you(session, pool, **options).goods_ids
 
 
 def test_a_shopper_who_clicked_phones_is_shown_phones_older_than_the_shared_pool(
@@ -111,12 +135,7 @@ def test_a_shopper_who_clicked_phones_is_shown_phones_older_than_the_shared_pool
     phones = _list(session, media_root, seller, reviewer, "iphone", 6)
     time.sleep(0.01)  # every book is newer than every phone
     books = _list(session, media_root, seller, reviewer, "childrens-books", 6)
-    session.add(
-        Event(
-            type="click", goods_id=phones[0], actor="d:fan", device_id="fan", ts=datetime.now(UTC)
-        )
-    )
-    session.flush()
+    _click(session, phones[0], "fan")
     pool = shared_pool(session, counter=DatabaseHotCounter(session, config_version=0))
     assert set(pool.candidates) <= set(books)  # the newest POOL goods: books only
 
@@ -202,43 +221,15 @@ def test_later_pages_of_a_feed_reuse_the_affinity_its_first_page_read(
 ) -> None:
     seller, reviewer = make_user(session), make_user(session, role=Role.REVIEWER)
     phones = _list(session, media_root, seller, reviewer, "iphone", 6)
-    session.add(
-        Event(
-            type="click", goods_id=phones[0], actor="d:fan", device_id="fan", ts=datetime.now(UTC)
-        )
-    )
-    session.flush()
+    _click(session, phones[0], "fan")
     pool = shared_pool(session, counter=DatabaseHotCounter(session, config_version=0))
 
-    def page(affinity: dict[int, float] | None) -> tuple[ForYouPage, list[str]]:
-        found: list[str] = []
-
-        def seen(*args: Any) -> None:
-            if "events.actor" in str(args[2]):
-                found.append(str(args[2]))
-
-        event.listen(session.get_bind(), "before_cursor_execute", seen)
-        try:
-            return for_you_page(
-                session,
-                counter=DatabaseHotCounter(session, config_version=0),
-                pool=pool,
-                config=DEFAULT_CONFIG,
-                actor="d:fan",
-                city=None,
-                served=[],
-                count=POOL,
-                seed=7,
-                now=datetime.now(UTC),
-                affinity=affinity,
-            ), found
-        finally:
-            event.remove(session.get_bind(), "before_cursor_execute", seen)
-
-    first, reads = page(None)
+    with statements_with(session, "events.actor") as reads:
+        first = _for_you(session, pool, actor="d:fan")
     assert len(reads) == 1
     assert list(first.affinity.values()) == [1.0]  # the phones' top category
-    again, reads = page(first.affinity)
+    with statements_with(session, "events.actor") as reads:
+        again = _for_you(session, pool, actor="d:fan", affinity=first.affinity)
     assert reads == []
     assert again.goods_ids == first.goods_ids
 
