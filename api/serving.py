@@ -4,7 +4,8 @@ uvicorn's own `--workers` shares one socket among its processes, and whichever p
 wakes first accepts most of a burst of new connections: 16 keep-alive clients arrived as
 14 on one process and 2 on the other, which then idled while the first queued. Here each
 process binds the port itself with SO_REUSEPORT, so the kernel spreads connections over
-them (by a hash of the client's address and port), as nginx's `reuseport` does.
+them (by a hash of the client's address and port), as nginx's `reuseport` does, and
+evens out a lopsided split by moving connections (api.connection_balance).
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import MutableSequence
 from multiprocessing.process import BaseProcess
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
+from starlette.types import ASGIApp
+
+from api.connection_balance import ConnectionBalance, ConnectionShares, http_connections
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +98,22 @@ def _check_free(host: str, port: int) -> None:
         raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from error
 
 
-def _serve_one(host: str, port: int) -> None:
+def _serve_one(host: str, port: int, shares: MutableSequence[int], number: int) -> None:
+    from api.app import create_app
+
     tune_interpreter()
     listener = reuse_port_socket(host, port)
-    config = uvicorn.Config(APP, factory=True, host=host, port=port, **UVICORN_OPTIONS)
-    uvicorn.Server(config).run(sockets=[listener])
+    balance: ConnectionShares | None = None
+
+    def balanced_app() -> ASGIApp:
+        assert balance is not None
+        return ConnectionBalance(create_app(), balance)
+
+    config = uvicorn.Config(balanced_app, factory=True, host=host, port=port, **UVICORN_OPTIONS)
+    server = uvicorn.Server(config)
+    connections = cast(set[object], server.server_state.connections)
+    balance = ConnectionShares(shares, number, lambda: http_connections(connections))
+    server.run(sockets=[listener])
 
 
 def serve_processes(host: str, port: int, workers: int) -> None:
@@ -112,9 +128,15 @@ def serve_processes(host: str, port: int, workers: int) -> None:
         nonlocal stopping
         stopping = True
 
+    # Each process's open connections, for evening them out (api.connection_balance).
+    shares = context.Array("q", workers, lock=False)
+
     def start(number: int) -> BaseProcess:
+        shares[number] = 0  # a process started again begins empty
         process = context.Process(
-            target=_serve_one, args=(host, port), name=f"idlemarket-server-{number}"
+            target=_serve_one,
+            args=(host, port, shares, number),
+            name=f"idlemarket-server-{number}",
         )
         process.start()
         return process
