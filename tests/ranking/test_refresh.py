@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.goods.models import GoodsHotScore
+from catalog.db import make_engine, make_session_factory, unit_of_work
+from catalog.goods.models import Goods, GoodsHotScore, GoodsStatus
 from catalog.outbox.models import OutboxEvent
-from catalog.users.models import Role
+from catalog.users.models import Role, User
 from indexer.embedded import EmbeddedEngine
 from indexer.engine import SearchRequest, Sort
 from indexer.relay import drain
+from ranking import refresh
 from ranking.config import DEFAULT_CONFIG
 from ranking.counters import DatabaseHotCounter
 from ranking.hot import event_term
 from ranking.jobs import refresh_hot
 from ranking.refresh import refresh_hot_scores
 from tests.factories import listed_goods, make_user
+from tests.trade.test_webhooks import listed_goods_rows
 
 
 def _stored(session: Session) -> dict[int, float]:
@@ -71,6 +77,58 @@ def test_refresh_writes_scores_that_moved_and_queues_them_for_search(
     ordered = engine.search(SearchRequest(query="刷新", sort=Sort("hot_score"), limit=3)).hits
     assert ordered[0].document.id == hot
     assert {hit.document.id: hit.document.hot_score for hit in ordered}[warm] == 0.0
+
+
+@pytest.mark.postgres
+def test_chunks_written_over_several_connections_write_each_score_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("chunks are written in parallel on PostgreSQL only")
+    monkeypatch.setattr(refresh, "CHUNK", 4)  # 23 goods: six chunks over two connections
+    writing_threads: set[str] = set()
+    write_chunk = refresh._write_chunk
+
+    def recording(*args: Any) -> int:
+        writing_threads.add(threading.current_thread().name)
+        return write_chunk(*args)
+
+    monkeypatch.setattr(refresh, "_write_chunk", recording)
+    committing = make_engine(engine.url.render_as_string(hide_password=False))
+    factory = make_session_factory(committing)
+    with unit_of_work(factory) as session:
+        seller = make_user(session, nickname="并行刷新测试")
+        goods = listed_goods_rows(session, seller=seller, prices=[100] * 23)
+        seller_id = seller.id
+        session.execute(
+            update(Goods).where(Goods.id.in_(goods[:3])).values(status=GoodsStatus.SOLD)
+        )
+    now = time.time()
+    try:
+        done = refresh_hot_scores(
+            factory,
+            {goods_id: event_term(n + 1, now, 24) for n, goods_id in enumerate(goods)},
+            config=DEFAULT_CONFIG,
+            now=now,
+        )
+        assert done.changed == 23
+        assert all(name.startswith("hot-refresh") for name in writing_threads)
+        with unit_of_work(factory) as session:
+            stored = _stored(session)
+            queued = session.scalars(
+                select(OutboxEvent.entity_id).where(OutboxEvent.entity_id.in_(goods))
+            ).all()
+        assert {goods_id: round(stored[goods_id]) for goods_id in goods} == {
+            goods_id: n + 1 for n, goods_id in enumerate(goods)
+        }
+        assert sorted(queued) == sorted(goods[3:])  # listed ones, once each
+    finally:
+        with unit_of_work(factory) as session:
+            session.execute(delete(GoodsHotScore).where(GoodsHotScore.goods_id.in_(goods)))
+            session.execute(delete(OutboxEvent).where(OutboxEvent.entity_id.in_(goods)))
+            session.execute(delete(Goods).where(Goods.id.in_(goods)))
+            session.execute(delete(User).where(User.id == seller_id))
+        committing.dispose()
 
 
 def test_the_periodic_job_reads_the_database_counter(
