@@ -6,18 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from catalog.errors import Conflict, PermissionDenied
 from catalog.goods import service as goods_service
 from catalog.goods.models import Goods
-from catalog.notifications.service import notify
+from catalog.notifications.service import Notice, notify_many
 from catalog.trade import money
 from catalog.trade.models import Actor, Order, OrderStatus, OrderTransition
 from catalog.trade.settings import TradeSettings
 
 S = OrderStatus
+_TRANSITIONS = cast(Table, OrderTransition.__table__)
 Effect = Callable[[Session, Order, "Step"], None]
 
 
@@ -154,7 +157,7 @@ def allowed(order: Order, name: str, actor: Actor) -> Transition:
 
 def apply(
     session: Session, order: Order, name: str, step: Step, *, settings: TradeSettings
-) -> OrderTransition:
+) -> None:
     """Take transition `name` on `order` (locked by the caller) or refuse: wrong actor,
     wrong state. Its effects, the new state and deadline, and the timeline entry are
     written in the caller's transaction, so they happen together or not at all."""
@@ -168,19 +171,35 @@ def apply(
     order.updated_at = step.now
     if transition.target in FINISHED:
         order.finished_at = step.now
-    entry = OrderTransition(
-        order_id=order.id,
-        name=name,
-        from_status=source,
-        to_status=transition.target,
-        actor=step.actor,
-        actor_id=step.actor_id,
-        note=step.note,
-        at=step.now,
-    )
-    session.add(entry)
+    log_transition(session, order.id, name, source, transition.target, step)
     _tell_the_parties(session, order, step)
-    return entry
+
+
+def log_transition(
+    session: Session,
+    order_id: int,
+    name: str,
+    source: OrderStatus | None,
+    target: OrderStatus,
+    step: Step,
+) -> None:
+    """Append the order's timeline entry: a Core INSERT, since the log is only ever
+    appended to and an ORM object per step cost more than the statement."""
+    session.connection().execute(
+        insert(_TRANSITIONS),
+        [
+            {
+                "order_id": order_id,
+                "name": name,
+                "from_status": source,
+                "to_status": target,
+                "actor": step.actor,
+                "actor_id": step.actor_id,
+                "note": step.note,
+                "at": step.now,
+            }
+        ],
+    )
 
 
 STATUS_NAMES = {
@@ -200,6 +219,9 @@ STATUS_NAMES = {
 def _tell_the_parties(session: Session, order: Order, step: Step) -> None:
     """An in-app notice to whoever did not take the step (both, for the system's steps)."""
     text = f"订单 #{order.id}：{STATUS_NAMES[order.status]}"
-    for party in (order.buyer_id, order.seller_id):
-        if party != step.actor_id:
-            notify(session, user_id=party, kind="order", text=text, now=step.now, order_id=order.id)
+    notices = [
+        Notice(party, "order", text, order_id=order.id)
+        for party in (order.buyer_id, order.seller_id)
+        if party != step.actor_id
+    ]
+    notify_many(session, notices=notices, now=step.now)

@@ -80,21 +80,21 @@ def apply_notification(
     if payment.status is not PaymentStatus.PENDING:
         return "duplicate"
     order = session.get_one(Order, payment.order_id, with_for_update=True, populate_existing=True)
-    payment.settled_at = now
     # The shopper's moment of paying decides, not the notice's arrival: paid in time, a
     # late notice still pays the order; paid after the deadline, the money goes back
     # even if the sweeper has not expired the order yet.
     in_time = order.due_at is None or notification.paid_at <= order.due_at
-    if order.status is OrderStatus.AWAITING_PAYMENT and in_time:
+    applies = order.status is OrderStatus.AWAITING_PAYMENT and in_time
+    # Settled before the postings, so the payment row is written once with both changes.
+    payment.settled_at = now
+    payment.status = PaymentStatus.SUCCEEDED if applies else PaymentStatus.RETURNED
+    if applies:
         step = Step(now, Actor.SYSTEM, note=f"payment {payment.gateway_ref}")
         machine.apply(session, order, "pay", step, settings=settings)
-        payment.status = PaymentStatus.SUCCEEDED
-        session.flush()
-        return "applied"
-    _return_stray(session, payment)
-    payment.status = PaymentStatus.RETURNED
+    else:
+        _return_stray(session, payment)
     session.flush()
-    return "returned"
+    return "applied" if applies else "returned"
 
 
 def _return_stray(session: Session, payment: Payment) -> None:

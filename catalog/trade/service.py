@@ -120,17 +120,8 @@ def place_order(
     order.due_at = now + deadline[0] if deadline else None
     session.add(order)
     session.flush()
-    session.add(
-        OrderTransition(
-            order_id=order.id,
-            name="place",
-            from_status=None,
-            to_status=order.status,
-            actor=Actor.BUYER,
-            actor_id=buyer.id,
-            at=now,
-        )
-    )
+    step = Step(now, Actor.BUYER, buyer.id)
+    machine.log_transition(session, order.id, "place", None, order.status, step)
     return order
 
 
