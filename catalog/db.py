@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Enum,
     Integer,
     MetaData,
+    any_,
     bindparam,
     cast,
     create_engine,
@@ -25,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.sql.elements import Cast
+from sqlalchemy.sql.elements import Cast, ColumnElement
 from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -141,6 +142,17 @@ def on_postgres(session: Session) -> bool:
 def array_parameter(name: str, kind: TypeEngine[Any]) -> Cast[Any]:
     """A PostgreSQL array parameter, `CAST(:name AS kind[])`: a Python list binds to it."""
     return cast(bindparam(name), ARRAY(kind))
+
+
+def any_of(
+    session: Session, column: Any, values: Sequence[Any], *, name: str, kind: TypeEngine[Any]
+) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """`column IN values` as the dialect does it best, with the parameters to bind: on
+    PostgreSQL `column = ANY(:name)`, one array parameter instead of an IN list of
+    thousands rendered and parsed on every call."""
+    if on_postgres(session):
+        return column == any_(array_parameter(name, kind)), {name: list(values)}
+    return column.in_(values), {}
 
 
 def unnested(*columns: tuple[str, TypeEngine[Any]]) -> TableValuedAlias:

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import BigInteger, Engine, Float, Row, Table, any_, delete, select
+from sqlalchemy import BigInteger, Engine, Float, Row, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.db import array_parameter, on_postgres, unit_of_work, unnested
+from catalog.db import any_of, on_postgres, unit_of_work, unnested
 from catalog.goods.models import Goods, GoodsHotScore, GoodsStatus
 from catalog.outbox.service import record_goods_changes
 from ranking.config import RankingConfig
@@ -29,7 +29,6 @@ CHUNK = 5_000
 WRITERS = 2
 _HOT = cast(Table, GoodsHotScore.__table__)
 _GOODS = cast(Table, Goods.__table__)
-_IDS = array_parameter("goods_id", BigInteger())
 _SCORES = unnested(("goods_id", BigInteger()), ("score", Float()))
 # A score within 5% (or 0.01) of the stored one is left alone: not worth an index write.
 RELATIVE_CHANGE = 0.05
@@ -70,14 +69,6 @@ def _write_scores(session: Session, scores: list[tuple[int, float]]) -> None:
     )
 
 
-def _any_of(session: Session, column: Any, goods_ids: list[int]) -> tuple[Any, dict[str, Any]]:
-    """`column IN goods_ids` as the dialect does it best, with its parameters."""
-    if on_postgres(session):
-        # = ANY(array): one parameter instead of an IN list of 5,000 rendered per call.
-        return column == any_(_IDS), {"goods_id": goods_ids}
-    return column.in_(goods_ids), {}
-
-
 def _all_stored_scores(session: Session) -> dict[int, float]:
     """Every stored score, in one pass: looking them up 5,000 ids at a time took 17 s at 1M
     goods when none had moved (3 s this way)."""
@@ -90,7 +81,7 @@ def _states(session: Session, goods_ids: list[int]) -> Sequence[Row[int, GoodsSt
     """Status and version of those of the given goods that exist."""
     # Apart from the scores: joined, PostgreSQL hashed the whole score table for every
     # chunk (46 ms a chunk against 14 ms for the two index scans).
-    where, params = _any_of(session, _GOODS.c.id, goods_ids)
+    where, params = any_of(session, _GOODS.c.id, goods_ids, name="goods_id", kind=BigInteger())
     statement = select(_GOODS.c.id, _GOODS.c.status, _GOODS.c.version).where(where)
     return session.connection().execute(statement, params).all()
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Table, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from catalog.clock import utcnow
+from catalog.db import any_of, on_postgres, unnested
 from catalog.events.models import Event
 from catalog.goods.models import Goods
 from catalog.users.models import User
@@ -21,6 +24,27 @@ CLIENT_EVENT_TYPES = frozenset({"impression", "click", "favorite", "share"})
 MAX_BATCH = 500
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
+
+_EVENTS = cast(Table, Event.__table__)
+_GOODS = cast(Table, Goods.__table__)
+_COLUMNS: tuple[tuple[str, TypeEngine[Any]], ...] = (
+    ("type", String()),
+    ("goods_id", BigInteger()),
+    ("user_id", BigInteger()),
+    ("device_id", String()),
+    ("actor", String()),
+    ("ts", DateTime(timezone=True)),
+    ("received_at", DateTime(timezone=True)),
+    ("surface", String()),
+    ("position", Integer()),
+    ("request_id", String()),
+    ("ranker_version", Integer()),
+    ("counted", Boolean()),
+)
+_ROWS = unnested(*_COLUMNS)
+_INSERT_UNNESTED = insert(_EVENTS).from_select(
+    [name for name, _ in _COLUMNS], select(*(_ROWS.c[name] for name, _ in _COLUMNS))
+)
 
 
 @dataclass(frozen=True)
@@ -115,17 +139,29 @@ def record_events(
                 "counted": counts,
             }
         )
-    # render_nulls: rows of different shapes (impressions, clicks) stay one executemany
-    # instead of being split wherever the set of None columns changes.
-    session.execute(insert(Event).execution_options(render_nulls=True), rows)
+    _insert_events(session, rows)
     return Intake(len(rows), len(counted_events), rejected, counted_events)
+
+
+def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    if on_postgres(session):
+        # One array per column through unnest: a batch of 500 took a third of the CPU of
+        # SQLAlchemy's 500-row VALUES (and PostgreSQL less time to parse).
+        session.connection().execute(
+            _INSERT_UNNESTED, {name: [row[name] for row in rows] for name, _ in _COLUMNS}
+        )
+        return
+    session.connection().execute(insert(_EVENTS), rows)
 
 
 def _goods_sellers(session: Session, goods_ids: set[int]) -> dict[int, int]:
     if not goods_ids:
         return {}
-    rows = session.execute(select(Goods.id, Goods.seller_id).where(Goods.id.in_(goods_ids)))
-    return {row.id: row.seller_id for row in rows}
+    where, params = any_of(session, _GOODS.c.id, list(goods_ids), name="ids", kind=BigInteger())
+    rows = session.connection().execute(
+        select(_GOODS.c.id, _GOODS.c.seller_id).where(where), params
+    )
+    return {goods_id: seller_id for goods_id, seller_id in rows}
 
 
 def _problem(
@@ -160,13 +196,17 @@ def _recent_counted(
     earliest = min(ts for _, ts, _ in valid) - window
     actors = {actor for _, _, actor in valid}
     goods_ids = {event.goods_id for event, _, _ in valid}
-    rows = session.execute(
-        select(Event.actor, Event.goods_id, Event.type, Event.ts).where(
-            Event.actor.in_(actors),
-            Event.goods_id.in_(goods_ids),
-            Event.ts >= earliest,
-            Event.counted.is_(True),
-        )
+    of_actors, actor_params = any_of(
+        session, _EVENTS.c.actor, list(actors), name="actors", kind=String()
+    )
+    of_goods, goods_params = any_of(
+        session, _EVENTS.c.goods_id, list(goods_ids), name="goods_ids", kind=BigInteger()
+    )
+    rows = session.connection().execute(
+        select(_EVENTS.c.actor, _EVENTS.c.goods_id, _EVENTS.c.type, _EVENTS.c.ts).where(
+            of_actors, of_goods, _EVENTS.c.ts >= earliest, _EVENTS.c.counted.is_(True)
+        ),
+        {**actor_params, **goods_params},
     )
     seen: dict[tuple[str, int, str], list[datetime]] = {}
     for row in rows:
