@@ -117,6 +117,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # Every table mapped before the first session: a flush orders its writes by every
+    # foreign key in the metadata, and a process that never imported the wallet (the
+    # Celery worker) could not flush a ledger posting (withdrawals was unknown).
+    import catalog.models  # noqa: F401 (catalog.models imports this module)
+
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

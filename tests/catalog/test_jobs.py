@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -114,3 +116,35 @@ def test_only_one_server_process_leads_the_background_work(tmp_path: Path) -> No
     again = BackgroundLeader(tmp_path).acquire()
     assert again is not None
     again.release()
+
+
+def test_a_worker_process_can_write_the_ledger(tmp_path: Path) -> None:
+    # A process that loads only what `celery -A worker.celery_app` loads never imports the
+    # wallet; its flushes still order writes by every foreign key (ledger → withdrawals).
+    script = f"""
+from worker import tasks
+from catalog.db import Base, make_engine, make_session_factory, unit_of_work
+from catalog.ledger import service as ledger
+from catalog.users.models import User
+
+engine = make_engine("sqlite:///{tmp_path / "worker.db"}")
+factory = make_session_factory(engine)
+Base.metadata.create_all(engine)
+with unit_of_work(factory) as session:
+    seller = User(email="s@example.com", password_hash="x", nickname="卖家")
+    session.add(seller)  # pending: the posting's statements flush it first
+    session.flush()
+    ledger.post(
+        session,
+        key="sale",
+        kind="test",
+        lines=[(ledger.GATEWAY, -500), (ledger.available(seller.id), 500)],
+    )
+with unit_of_work(factory) as session:
+    print(ledger.balance(session, ledger.available(1)))
+"""
+    done = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["500"]
