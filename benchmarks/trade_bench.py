@@ -2,8 +2,8 @@
 beside a peer baseline in the same run.
 
     .venv/bin/python benchmarks/trade_bench.py [--orders 2000] [--due 20000] \\
-        [--workers 4,8] [--url postgresql+psycopg2://postgres@127.0.0.1:5432/trade_bench] \\
-        [--profile]
+        [--workers 4,8] [--processes 2] \\
+        [--url postgresql+psycopg2://postgres@127.0.0.1:5432/trade_bench] [--profile]
 
 - lifecycles: place_order (through `catalog.buying.buy_now`, as POST /orders runs it),
   start_payment, sandbox_gateway.pay, verify + apply_notification (the webhook), the
@@ -14,7 +14,9 @@ beside a peer baseline in the same run.
   included) from 1 and each of `--workers` threads, and `machine.apply(...,
   "upload_video", ...)` on the locked order (no file) from 1 and the most threads.
   `--orders` lifecycles per run, each buying goods of its own, listed beforehand at
-  varied prices.
+  varied prices. Then the service-video lifecycles again from `--processes` processes of
+  the fewest `--workers` threads each, as `serve --workers N` runs requests: threads of
+  one process share one GIL, processes do not.
 - peer lifecycles: the machine.apply runs again with the ledger's `post` swapped for the
   first version one would write: read each account's balance, add in Python, write it
   back, no row lock. In a database of its own (`<name>_peer`), since its lost updates
@@ -43,6 +45,7 @@ import argparse
 import cProfile
 import io
 import json
+import multiprocessing
 import os
 import pstats
 import random
@@ -830,6 +833,98 @@ def lifecycle_runs(
     return figures
 
 
+@dataclass(frozen=True)
+class ProcessShare:
+    """What one process of a several-process run is given: its lots as ids, so the users
+    are loaded in the process, and how to make its lifecycle."""
+
+    url: str
+    lots: list[tuple[int, int, int]]  # goods, buyer, seller
+    warmup: list[tuple[int, int, int]]
+    video: VideoWay
+    media_root: str
+    clip: bytes
+    threads: int
+
+
+def _lifecycles_in_a_process(share: ProcessShare, start: Any, results: Any) -> None:
+    """One process of `processes_run`: warm up, wait for the others, run, report."""
+    engine = make_engine(share.url, pool_size=share.threads + 2, max_overflow=4)
+    factory = make_session_factory(engine)
+    user_ids = {user_id for _, *parties in share.lots + share.warmup for user_id in parties}
+    with unit_of_work(factory) as session:
+        users = {
+            user.id: user for user in session.scalars(select(User).where(User.id.in_(user_ids)))
+        }
+
+    def lots(ids: list[tuple[int, int, int]]) -> list[Lot]:
+        return [Lot(goods, users[buyer], users[seller]) for goods, buyer, seller in ids]
+
+    settings = get_trade_settings()
+    lifecycle = Lifecycle(settings, share.video, MediaStore(Path(share.media_root)), share.clip)
+    run_lifecycles(factory, lifecycle, lots(share.warmup), workers=1)
+    start.wait()
+    run = run_lifecycles(factory, lifecycle, lots(share.lots), workers=share.threads)
+    results.put((run.latencies_ms, dict(run.failures), run.cpu_seconds))
+    engine.dispose()
+
+
+def processes_run(
+    store: Store,
+    rng: random.Random,
+    lifecycle: Lifecycle,
+    media_root: str,
+    *,
+    orders: int,
+    processes: int,
+    threads: int,
+) -> dict[str, Any]:
+    """`orders` lifecycles from `processes` processes of `threads` threads each, as
+    `serve --workers N` would run them: each process has its own interpreter (and GIL)."""
+    context = multiprocessing.get_context("spawn")
+    ids = [(lot.goods_id, lot.buyer.id, lot.seller.id) for lot in make_lots(store, rng, orders)]
+    warmups = [
+        (lot.goods_id, lot.buyer.id, lot.seller.id)
+        for lot in make_lots(store, rng, WARMUP // 4 * processes)
+    ]
+    start = context.Barrier(processes + 1)
+    results = context.Queue()
+    rendered = store.engine.url.render_as_string(hide_password=False)
+    workers = [
+        context.Process(
+            target=_lifecycles_in_a_process,
+            args=(
+                ProcessShare(
+                    rendered,
+                    ids[number::processes],
+                    warmups[number::processes],
+                    lifecycle.video,
+                    media_root,
+                    lifecycle.clip,
+                    threads,
+                ),
+                start,
+                results,
+            ),
+        )
+        for number in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    begun = perf_counter()
+    run = Run(lifecycle.video, processes * threads)
+    for _ in workers:
+        latencies, failures, cpu_seconds = results.get(timeout=600)
+        run.latencies_ms += latencies
+        run.failures.update(failures)
+        run.cpu_seconds += cpu_seconds
+    run.seconds = perf_counter() - begun
+    for worker in workers:
+        worker.join()
+    return {"video_step": lifecycle.video, "processes": processes, **run.figures()}
+
+
 def sweep_kind(
     store: Store,
     rng: random.Random,
@@ -859,6 +954,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--url",
         default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_URL),
         help="PostgreSQL database of its own: dropped and created again",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="also run the lifecycles from this many processes (as serve --workers N does)",
     )
     parser.add_argument("--profile", action="store_true", help="cProfile tables on stderr")
     args = parser.parse_args(argv)
@@ -908,6 +1009,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             "runs": lifecycle_runs(store, rng, service, orders=args.orders, threads=[1, *workers])
             + lifecycle_runs(store, rng, direct, orders=args.orders, threads=[1, most]),
         }
+        if args.processes > 1:
+            say(
+                f"{args.orders} lifecycles, video via service, {args.processes} processes of "
+                f"{fewest} thread(s)"
+            )
+            several = processes_run(
+                store,
+                rng,
+                service,
+                temp,
+                orders=args.orders,
+                processes=args.processes,
+                threads=fewest,
+            )
+            say(
+                f"  {several['lifecycles_per_second']:.1f} lifecycles/s, p50 {several['p50_ms']} "
+                f"ms, p99 {several['p99_ms']} ms, failed {several['failed']}"
+            )
+            report["lifecycles"]["runs"].append(several)
         if args.profile:
             lots = make_lots(store, rng, PROFILE_LIFECYCLES)
             steps = direct.steps()
