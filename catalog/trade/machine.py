@@ -3,7 +3,7 @@ they do to money and goods, and which deadline each state sets."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
@@ -171,33 +171,38 @@ def apply(
     order.updated_at = step.now
     if transition.target in FINISHED:
         order.finished_at = step.now
-    log_transition(session, order.id, name, source, transition.target, step)
+    log_transitions(session, [TimelineEntry(order.id, name, source, transition.target, step)])
     _tell_the_parties(session, order, step)
 
 
-def log_transition(
-    session: Session,
-    order_id: int,
-    name: str,
-    source: OrderStatus | None,
-    target: OrderStatus,
-    step: Step,
-) -> None:
-    """Append the order's timeline entry: a Core INSERT, since the log is only ever
-    appended to and an ORM object per step cost more than the statement."""
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of an order's timeline: which transition took it from where to where."""
+
+    order_id: int
+    name: str
+    source: OrderStatus | None
+    target: OrderStatus
+    step: Step
+
+
+def log_transitions(session: Session, entries: Sequence[TimelineEntry]) -> None:
+    """Append timeline entries: a Core INSERT, since the log is only ever appended to and
+    an ORM object per step cost more than the statement."""
     session.connection().execute(
         insert(_TRANSITIONS),
         [
             {
-                "order_id": order_id,
-                "name": name,
-                "from_status": source,
-                "to_status": target,
-                "actor": step.actor,
-                "actor_id": step.actor_id,
-                "note": step.note,
-                "at": step.now,
+                "order_id": entry.order_id,
+                "name": entry.name,
+                "from_status": entry.source,
+                "to_status": entry.target,
+                "actor": entry.step.actor,
+                "actor_id": entry.step.actor_id,
+                "note": entry.step.note,
+                "at": entry.step.now,
             }
+            for entry in entries
         ],
     )
 

@@ -121,7 +121,9 @@ def place_order(
     session.add(order)
     session.flush()
     step = Step(now, Actor.BUYER, buyer.id)
-    machine.log_transition(session, order.id, "place", None, order.status, step)
+    machine.log_transitions(
+        session, [machine.TimelineEntry(order.id, "place", None, order.status, step)]
+    )
     return order
 
 

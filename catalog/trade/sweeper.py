@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from catalog.goods import service as goods_service
@@ -14,7 +14,7 @@ from catalog.ledger import service as ledger
 from catalog.notifications.service import Notice, notify_many
 from catalog.trade import machine, money
 from catalog.trade.machine import Step
-from catalog.trade.models import Actor, Order, OrderTransition
+from catalog.trade.models import Actor, Order
 from catalog.trade.settings import TradeSettings
 
 # Timeouts applied to a batch as a set, in a few statements: each cancels its orders and
@@ -86,19 +86,11 @@ def _cancel_as_set(
         )
         .execution_options(synchronize_session=False)
     )
-    session.execute(
-        insert(OrderTransition),
+    step = Step(now, Actor.SYSTEM)
+    machine.log_transitions(
+        session,
         [
-            {
-                "order_id": order.id,
-                "name": name,
-                "from_status": order.status,
-                "to_status": transition.target,
-                "actor": Actor.SYSTEM,
-                "actor_id": None,
-                "note": "",
-                "at": now,
-            }
+            machine.TimelineEntry(order.id, name, order.status, transition.target, step)
             for order in orders
         ],
     )
