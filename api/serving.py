@@ -103,16 +103,14 @@ def _serve_one(host: str, port: int, shares: MutableSequence[int], number: int) 
 
     tune_interpreter()
     listener = reuse_port_socket(host, port)
-    balance: ConnectionShares | None = None
 
-    def balanced_app() -> ASGIApp:
-        assert balance is not None
+    def balanced_app() -> ASGIApp:  # called by server.run, once `server` exists
+        connections = cast(set[object], server.server_state.connections)
+        balance = ConnectionShares(shares, number, lambda: http_connections(connections))
         return ConnectionBalance(create_app(), balance)
 
     config = uvicorn.Config(balanced_app, factory=True, host=host, port=port, **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
-    connections = cast(set[object], server.server_state.connections)
-    balance = ConnectionShares(shares, number, lambda: http_connections(connections))
     server.run(sockets=[listener])
 
 
