@@ -139,6 +139,24 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for a request that only reads. On PostgreSQL its statements run in
+    autocommit: a page of a few quick reads then spares the BEGIN and COMMIT round trips of
+    a transaction, which under load cost as much as the reads (benchmarks/feed_bench.py).
+    The price is no common snapshot between the reads, and that anything written would be
+    committed at once: never write through it."""
+    session = factory()
+    try:
+        bind = session.get_bind()
+        # A session bound to a connection (a test's outer transaction) keeps that transaction.
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+    finally:
+        session.close()
+
+
 def on_postgres(session: Session) -> bool:
     """Whether the session's database is PostgreSQL (array parameters, NOTIFY, upserts)."""
     return session.get_bind().dialect.name == "postgresql"
