@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.background import BackgroundJobs, BackgroundLeader
 from api.category_cache import CategoryCache
 from api.errors import install_error_handlers
+from api.goods_cards import GoodsCards
 from api.live import LiveHub, publish_announcements_on_commit
 from api.message_batches import MessageBatches, MessageBudget
 from api.ratelimit import RateLimiter, make_rate_limiter
@@ -89,6 +90,7 @@ def use_session_factory(
     app.state.feed_pool_lock = threading.Lock()
     app.state.home_lock = threading.Lock()
     app.state.home = None
+    app.state.goods_cards = GoodsCards()  # ids of another database would mean other goods
     app.state.category_cache = CategoryCache(factory, ttl_seconds=cache_seconds * 20)
     app.state.ranking_config = ConfigWatcher(factory, ttl_seconds=cache_seconds)
 

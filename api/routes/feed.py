@@ -12,11 +12,12 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api.deps import Credentials, DbSession, OptionalUser, optional_login
+from api.goods_cards import GoodsCards
 from api.routes.events import hot_counter
 from api.schemas.categories import CategoryOut
 from api.schemas.feed import BannerOut, ForYouOut, GoodsCardOut, HomeFeedOut, SimilarOut
 from catalog.clock import utcnow
-from catalog.db import unit_of_work
+from catalog.db import read_only
 from catalog.errors import InvalidInput
 from catalog.goods.service import view_goods, with_photos
 from ranking.config_store import ConfigWatcher
@@ -185,10 +186,10 @@ def _for_you_page(
     device_id: str | None,
     city: str | None,
     page_size: int,
-) -> str:
+) -> bytes:
     key: bytes = request.app.state.cursor_key
     watcher: ConfigWatcher = request.app.state.ranking_config
-    with unit_of_work(request.app.state.session_factory) as session:
+    with read_only(request.app.state.session_factory) as session:
         login = optional_login(session, credentials)
         active = watcher.current(session)
         if cursor:
@@ -221,14 +222,14 @@ def _for_you_page(
         )
         served += page.goods_ids
         sessions.put(state.request_id, FeedSession(served, page.affinity))
-        views = with_photos(session, listed_in_order(session, page.goods_ids, page_size))
+        cards: GoodsCards = request.app.state.goods_cards
         next_state = FeedCursor(state.request_id, len(served), state.config_version)
-        return ForYouOut(
-            items=[GoodsCardOut.of(view) for view in views],
+        return ForYouOut.json_around(
+            cards.listed(session, page.goods_ids, page_size),
             next_cursor=None if page.exhausted else encode_cursor(next_state, key=key),
             request_id=state.request_id,
             ranker_version=state.config_version,
-        ).model_dump_json()
+        )
 
 
 similar_router = APIRouter(prefix="/goods", tags=["feed"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -70,6 +71,20 @@ class ForYouOut(Output):
     next_cursor: str | None
     request_id: str
     ranker_version: int
+
+    @staticmethod
+    def json_around(
+        cards: Sequence[bytes], *, next_cursor: str | None, request_id: str, ranker_version: int
+    ) -> bytes:
+        """The page as JSON, around cards already rendered (api/goods_cards.py): the bytes
+        that dumping the whole model would give."""
+        rest = ForYouOut(
+            items=[], next_cursor=next_cursor, request_id=request_id, ranker_version=ranker_version
+        ).model_dump_json()
+        empty = '{"items":[]'  # items is the first field
+        if not rest.startswith(empty):
+            raise AssertionError(f"unexpected JSON for ForYouOut: {rest[:40]}")
+        return b'{"items":[' + b",".join(cards) + b"]" + rest[len(empty) :].encode()
 
 
 class SimilarOut(Output):

@@ -4,15 +4,32 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BigInteger, Select, Table, func, select
 from sqlalchemy.orm import Session
 
+from catalog.db import any_of
 from catalog.goods.models import Goods, GoodsPhoto, GoodsStatus
+
+_GOODS = cast(Table, Goods.__table__)
 
 
 def get_goods(session: Session, goods_id: int, *, for_update: bool = False) -> Goods | None:
     return session.get(Goods, goods_id, with_for_update=for_update)
+
+
+def listed_versions(session: Session, goods_ids: Sequence[int]) -> dict[int, int]:
+    """The version of each listed goods among `goods_ids` (the others are left out): a
+    cheap check of whether a goods can be shown and whether a copy of it is current."""
+    if not goods_ids:
+        return {}
+    where, params = any_of(session, _GOODS.c.id, goods_ids, name="ids", kind=BigInteger())
+    rows = session.execute(
+        select(_GOODS.c.id, _GOODS.c.version).where(where, _GOODS.c.status == GoodsStatus.LISTED),
+        params,
+    )
+    return {row.id: row.version for row in rows}
 
 
 def photos_of(session: Session, goods_ids: Sequence[int]) -> dict[int, list[GoodsPhoto]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
@@ -136,6 +137,11 @@ def list_own_goods(
 def with_photos(session: Session, goods: list[Goods]) -> list[GoodsView]:
     photos = repository.photos_of(session, [item.id for item in goods])
     return [GoodsView(item, photos[item.id]) for item in goods]
+
+
+def listed_versions(session: Session, goods_ids: Sequence[int]) -> dict[int, int]:
+    """The version of each listed goods among `goods_ids`; the others are left out."""
+    return repository.listed_versions(session, goods_ids)
 
 
 def own_goods(session: Session, *, actor: User, goods_id: int) -> Goods:
