@@ -128,6 +128,44 @@ def _candidates(
     ]
 
 
+# What a candidate is made of: rows of these columns cost a fraction of whole Goods.
+_CANDIDATE_COLUMNS = (
+    Goods.id,
+    Goods.category_id,
+    Goods.seller_id,
+    Goods.published_at,
+    Goods.updated_at,
+    Goods.city,
+)
+
+
+def _newest_listings(
+    session: Session, *conditions: ColumnElement[bool], limit: int
+) -> Sequence[_Listing]:
+    """The newest listed goods matching `conditions`, as rows of the candidate columns."""
+    return session.execute(
+        select(*_CANDIDATE_COLUMNS)
+        .where(Goods.status == GoodsStatus.LISTED, *conditions)
+        .order_by(Goods.published_at.desc(), Goods.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def _listings_in_order(session: Session, goods_ids: Sequence[int]) -> list[_Listing]:
+    """The listed ones among `goods_ids`, in that order, as rows of the candidate columns."""
+    if not goods_ids:
+        return []
+    found = {
+        row.id: row
+        for row in session.execute(
+            select(*_CANDIDATE_COLUMNS).where(
+                Goods.id.in_(goods_ids), Goods.status == GoodsStatus.LISTED
+            )
+        )
+    }
+    return [found[goods_id] for goods_id in goods_ids if goods_id in found]
+
+
 def _newest_candidates(
     session: Session,
     counter: HotCounter,
@@ -136,19 +174,7 @@ def _newest_candidates(
     limit: int,
 ) -> list[Candidate]:
     """The newest listed goods matching `conditions`, as candidates (columns only)."""
-    rows = session.execute(
-        select(
-            Goods.id,
-            Goods.category_id,
-            Goods.seller_id,
-            Goods.published_at,
-            Goods.updated_at,
-            Goods.city,
-        )
-        .where(Goods.status == GoodsStatus.LISTED, *conditions)
-        .order_by(Goods.published_at.desc(), Goods.id.desc())
-        .limit(limit)
-    ).all()
+    rows = _newest_listings(session, *conditions, limit=limit)
     return _candidates(rows, counter.scores([row.id for row in rows]), parents)
 
 
@@ -273,8 +299,8 @@ def shared_pool(
 ) -> SharedPool:
     """The shared candidates; with `previous`, its sections too (refreshed when old)."""
     hot_ids = [goods_id for goods_id, _ in counter.top(POOL)]
-    goods = {g.id: g for g in listed_in_order(session, hot_ids, POOL)}
-    goods.update({g.id: g for g in _listed(session, limit=POOL)})
+    goods = {row.id: row for row in _listings_in_order(session, hot_ids)}
+    goods.update({row.id: row for row in _newest_listings(session, limit=POOL)})
     parents = _parents(session)
     hot = counter.scores(list(goods))
     pool = SharedPool(
