@@ -62,7 +62,7 @@ from ranking.jobs import ALL_JOBS
 
 API_PREFIX = "/api/v1"
 SEARCH_THREADS = 1
-FEED_THREADS = 1
+FEED_THREADS = 2
 
 
 def _wake_relay_on_outbox_commits(factory: sessionmaker[Session], loop: RelayLoop) -> None:
@@ -162,7 +162,9 @@ def create_app(
     # queue on it, and each hand-over can wait a whole switch interval (5 ms), so extra
     # threads make every search slower. Other processes (`serve --workers`) add cores.
     app.state.search_slots = anyio.CapacityLimiter(SEARCH_THREADS)
-    # For-you pages likewise: one thread per process builds them (see routes/feed.py).
+    # For-you pages are not: a page waits on PostgreSQL and Redis for about half its time,
+    # and a second thread builds another page meanwhile (1.7× the pages per second at 16
+    # clients in benchmarks/feed_bench.py; four threads gave no more than two).
     app.state.feed_slots = anyio.CapacityLimiter(FEED_THREADS)
     app.state.redis = (
         redis.Redis.from_url(api_settings.redis_url) if api_settings.redis_url else None
