@@ -167,15 +167,27 @@ def array_parameter(name: str, kind: TypeEngine[Any]) -> Cast[Any]:
     return cast(bindparam(name), ARRAY(kind))
 
 
+def in_parameter(
+    column: Any, name: str, kind: TypeEngine[Any], *, postgres: bool
+) -> ColumnElement[bool]:
+    """`column IN :name`, the list bound when the statement runs, as the dialect does it
+    best: on PostgreSQL `column = ANY(:name)`, one array parameter instead of an IN list of
+    thousands rendered and parsed on every call. A statement built once with it (at module
+    level) also skips building the query on every call, a third of a small query's time."""
+    condition: ColumnElement[bool]
+    if postgres:
+        condition = column == any_(array_parameter(name, kind))
+    else:
+        condition = column.in_(bindparam(name, expanding=True))
+    return condition
+
+
 def any_of(
     session: Session, column: Any, values: Sequence[Any], *, name: str, kind: TypeEngine[Any]
 ) -> tuple[ColumnElement[bool], dict[str, Any]]:
-    """`column IN values` as the dialect does it best, with the parameters to bind: on
-    PostgreSQL `column = ANY(:name)`, one array parameter instead of an IN list of
-    thousands rendered and parsed on every call."""
-    if on_postgres(session):
-        return column == any_(array_parameter(name, kind)), {name: list(values)}
-    return column.in_(values), {}
+    """`column IN values` for this session's dialect (`in_parameter`), with the parameters
+    to bind."""
+    return in_parameter(column, name, kind, postgres=on_postgres(session)), {name: list(values)}
 
 
 def unnested(*columns: tuple[str, TypeEngine[Any]]) -> TableValuedAlias:

@@ -9,7 +9,7 @@ from typing import cast
 from sqlalchemy import BigInteger, Select, Table, func, select
 from sqlalchemy.orm import Session
 
-from catalog.db import any_of
+from catalog.db import in_parameter, on_postgres
 from catalog.goods.models import Goods, GoodsPhoto, GoodsStatus
 
 _GOODS = cast(Table, Goods.__table__)
@@ -19,16 +19,22 @@ def get_goods(session: Session, goods_id: int, *, for_update: bool = False) -> G
     return session.get(Goods, goods_id, with_for_update=for_update)
 
 
+def _listed_versions(*, postgres: bool) -> Select[tuple[int, int]]:
+    ids = in_parameter(_GOODS.c.id, "ids", BigInteger(), postgres=postgres)
+    return select(_GOODS.c.id, _GOODS.c.version).where(ids, _GOODS.c.status == GoodsStatus.LISTED)
+
+
+# Built once: every for-you page runs it (api/goods_cards.py).
+_LISTED_VERSIONS = {postgres: _listed_versions(postgres=postgres) for postgres in (True, False)}
+
+
 def listed_versions(session: Session, goods_ids: Sequence[int]) -> dict[int, int]:
     """The version of each listed goods among `goods_ids` (the others are left out): a
     cheap check of whether a goods can be shown and whether a copy of it is current."""
     if not goods_ids:
         return {}
-    where, params = any_of(session, _GOODS.c.id, goods_ids, name="ids", kind=BigInteger())
-    rows = session.execute(
-        select(_GOODS.c.id, _GOODS.c.version).where(where, _GOODS.c.status == GoodsStatus.LISTED),
-        params,
-    )
+    statement = _LISTED_VERSIONS[on_postgres(session)]
+    rows = session.execute(statement, {"ids": list(goods_ids)})
     return {row.id: row.version for row in rows}
 
 
