@@ -74,6 +74,7 @@ def make_scored(
         new=1.0 if is_new else 0.0,
         affinity=0.0,
         is_new=is_new,
+        goods_id=goods_id,
     )
 
 
@@ -351,6 +352,23 @@ def test_pages_with_offset_and_recent_equal_one_long_feed() -> None:
         )
     assert shown == assemble(pool, config=MIXED, seen=set(), count=35, seed=11)
     assert cap_breaches(shown, pool, MIXED) == []
+
+
+def test_a_few_recent_goods_count_toward_the_caps_of_the_next_page() -> None:
+    config = make_config(
+        diversity_window=5, max_per_category=2, max_per_seller=5, exploration_share=0
+    )
+    shown_before = [
+        make_scored(n, score=0.0, top_category_id=top).candidate
+        for n, top in ((90, 1), (91, 1), (92, 3))
+    ]
+    pool = [make_scored(n, score=10.0 - n, top_category_id=1) for n in (1, 2)]
+    pool.append(make_scored(3, score=1.0, top_category_id=2))
+
+    page = assemble(pool, config=config, seen=set(), count=3, seed=0, recent=shown_before)
+
+    # Two of category 1 were just shown: the window has no room for a third until they age out.
+    assert page == [3, 1, 2]
 
 
 def test_count_zero_and_negative() -> None:
