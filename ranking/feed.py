@@ -63,6 +63,13 @@ class Candidate:
     city: str
 
 
+class Placed(NamedTuple):
+    """What the caps need to know of a goods already in the feed."""
+
+    top_category_id: int
+    seller_id: int
+
+
 class ScoredCandidate(NamedTuple):
     """A candidate with its blended score and the parts it was blended from.
 
@@ -271,7 +278,7 @@ def assemble(
     count: int,
     seed: int,
     offset: int = 0,
-    recent: Sequence[Candidate] = (),
+    recent: Sequence[Candidate | Placed] = (),
 ) -> list[int]:
     """Up to `count` unseen goods ids in feed order, from candidates in any order (a goods
     listed twice counts with its best score); see `lay_out`."""
@@ -294,7 +301,7 @@ def lay_out(
     count: int,
     seed: int,
     offset: int = 0,
-    recent: Sequence[Candidate] = (),
+    recent: Sequence[Candidate | Placed] = (),
 ) -> list[int]:
     """Up to `count` unseen goods ids in feed order; fewer only when the pool runs out.
 
@@ -302,6 +309,25 @@ def lay_out(
     position in the feed and `recent` the goods shown right before it (oldest first);
     both default to a feed that starts here.
     """
+    return [
+        chosen.goods_id
+        for chosen in lay_out_goods(
+            order, config=config, seen=seen, count=count, seed=seed, offset=offset, recent=recent
+        )
+    ]
+
+
+def lay_out_goods(
+    order: ShopperOrder,
+    *,
+    config: RankingConfig,
+    seen: AbstractSet[int],
+    count: int,
+    seed: int,
+    offset: int = 0,
+    recent: Sequence[Candidate | Placed] = (),
+) -> list[Candidate]:
+    """`lay_out`, giving the goods placed rather than their ids."""
     if count < 0 or offset < 0:
         raise ValueError("count and offset cannot be negative")
     taken = set(seen)  # shared: a goods taken from one stream is gone from the other
@@ -310,7 +336,7 @@ def lay_out(
     slots = exploration_slots(config)
     # The window ending at a position holds the window-1 results before it.
     tail = _Tail(window - 1, recent)
-    picked: list[int] = []
+    picked: list[Candidate] = []
     for position in range(offset, offset + count):
         block, inside = divmod(position, window)
         exploring = slots > 0 and inside in _exploration_positions(seed, block, window, slots)
@@ -319,7 +345,7 @@ def lay_out(
             break  # the pool ran out
         taken.add(chosen.goods_id)
         tail.append(chosen.candidate)
-        picked.append(chosen.goods_id)
+        picked.append(chosen.candidate)
     return picked
 
 
@@ -327,15 +353,15 @@ class _Tail:
     """The last `size` goods placed, counted per top category and per seller (kept as
     goods come and go: counting the tail again at every position took a tenth of a page)."""
 
-    def __init__(self, size: int, recent: Sequence[Candidate]) -> None:
+    def __init__(self, size: int, recent: Sequence[Candidate | Placed]) -> None:
         self._size = max(0, size)
-        self._goods: deque[Candidate] = deque()
+        self._goods: deque[Candidate | Placed] = deque()
         self.tops: Counter[int] = Counter()
         self.sellers: Counter[int] = Counter()
         for candidate in recent[max(0, len(recent) - self._size) :]:
             self.append(candidate)
 
-    def append(self, candidate: Candidate) -> None:
+    def append(self, candidate: Candidate | Placed) -> None:
         if not self._size:
             return
         if len(self._goods) == self._size:

@@ -22,7 +22,7 @@ from catalog.events.models import Event
 from catalog.goods.models import Goods, GoodsStatus
 from ranking.config import RankingConfig
 from ranking.counters import HotCounter
-from ranking.feed import Blend, Candidate, Ranked, for_shopper, lay_out
+from ranking.feed import Blend, Candidate, Placed, Ranked, for_shopper, lay_out_goods
 from ranking.home import listed_in_order
 from ranking.similar import co_occurrence, item_popularity, sessionize, similar_items
 
@@ -43,9 +43,16 @@ class FeedSession:
 
     served: list[int] = field(default_factory=list)
     affinity: dict[int, float] | None = None  # None: not read yet
+    # The top category and seller of each served goods, so the caps of the window that
+    # ends a page carry on into the next one.
+    placed: list[Placed] = field(default_factory=list)
+
+    def placed_before(self, offset: int) -> list[Placed]:
+        """What the caps know of the goods served before `offset` (none if not kept)."""
+        return self.placed[:offset] if len(self.placed) == len(self.served) else []
 
     def to_json(self) -> str:
-        return json.dumps({"served": self.served, "affinity": self.affinity})
+        return json.dumps({"served": self.served, "affinity": self.affinity, "placed": self.placed})
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> FeedSession:
@@ -56,6 +63,7 @@ class FeedSession:
         return cls(
             served=[int(goods_id) for goods_id in data["served"]],
             affinity=None if affinity is None else {int(k): float(v) for k, v in affinity.items()},
+            placed=[Placed(int(top), int(seller)) for top, seller in data.get("placed", [])],
         )
 
 
@@ -216,6 +224,7 @@ class ForYouPage:
     goods_ids: list[int]
     exhausted: bool
     affinity: dict[int, float]  # as used: keep it for the feed's next pages
+    placed: list[Placed]  # of each goods of the page, for the feed's session
 
 
 SectionKey = tuple[str, int | str]  # ("top", top category id) or ("city", city)
@@ -335,9 +344,11 @@ def for_you_page(
     seed: int,
     now: datetime,
     affinity: dict[int, float] | None = None,
+    placed: Sequence[Placed] = (),
 ) -> ForYouPage:
     """The next `count` goods for this shopper, none of them already served; `affinity`
-    as an earlier page of the same feed used it, or None to read it."""
+    as an earlier page of the same feed used it, or None to read it; `placed` as the
+    feed's session keeps it for the goods served."""
     shared = pool.ranked(config, now.timestamp())
     if affinity is None:
         affinity = affinity_of(session, actor=actor, now=now, parents=pool.parents) if actor else {}
@@ -349,15 +360,21 @@ def for_you_page(
     elif city:
         # Cold start: what is listed near the shopper.
         sources.append(_section(session, counter, pool, ("city", city), shared.blend))
-    page = lay_out(
+    page = lay_out_goods(
         for_shopper(sources, affinity=affinity, config=config),
         config=config,
         seen=set(served),
         count=count,
         seed=seed,
         offset=len(served),
+        recent=placed[-config.diversity_window :],
     )
-    return ForYouPage(page, exhausted=len(page) < count, affinity=affinity)
+    return ForYouPage(
+        [goods.goods_id for goods in page],
+        exhausted=len(page) < count,
+        affinity=affinity,
+        placed=[Placed(goods.top_category_id, goods.seller_id) for goods in page],
+    )
 
 
 def similar_goods(session: Session, *, goods_id: int, limit: int, now: datetime) -> list[int]:

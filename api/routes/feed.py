@@ -219,9 +219,11 @@ def _for_you_page(
             now=utcnow(),
             # A feed whose session expired reads it again.
             affinity=feed.affinity if state.offset else None,
+            placed=feed.placed_before(state.offset),
         )
         served += page.goods_ids
-        sessions.put(state.request_id, FeedSession(served, page.affinity))
+        placed = feed.placed_before(state.offset) + page.placed
+        sessions.put(state.request_id, FeedSession(served, page.affinity, placed))
         cards: GoodsCards = request.app.state.goods_cards
         next_state = FeedCursor(state.request_id, len(served), state.config_version)
         return ForYouOut.json_around(

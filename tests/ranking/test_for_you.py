@@ -19,6 +19,7 @@ from catalog.users.models import Role, User
 from ranking import for_you
 from ranking.config import DEFAULT_CONFIG, RankingConfig
 from ranking.counters import DatabaseHotCounter
+from ranking.feed import Placed
 from ranking.for_you import (
     FeedSession,
     FeedSessions,
@@ -240,3 +241,10 @@ def test_feed_sessions_keep_served_goods_and_affinity_and_read_the_older_format(
     sessions.put("r1", FeedSession([3, 1, 2], {7: 1.0, 9: 0.5}))
     assert sessions.get("r1") == FeedSession([3, 1, 2], {7: 1.0, 9: 0.5})
     assert FeedSession.from_json("[5, 4]") == FeedSession([5, 4], None)
+    placed = [Placed(7, 100), Placed(9, 101)]
+    kept = FeedSession.from_json(FeedSession([3, 1], {7: 1.0}, placed).to_json())
+    assert kept == FeedSession([3, 1], {7: 1.0}, placed)
+    assert kept.placed_before(1) == [Placed(7, 100)]
+    # Written before the caps were carried across pages: the feed goes on without them.
+    older = FeedSession.from_json('{"served": [3, 1], "affinity": null}')
+    assert older.placed_before(2) == []
