@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.schemas.search import SearchOut, SuggestOut
 from catalog.goods import photos
 from catalog.goods import service as goods_service
 from catalog.goods.models import Condition, GoodsHotScore
@@ -216,6 +217,18 @@ def test_a_hit_carries_what_the_result_card_shows(
     assert client.get(hit["photo"]).status_code == 200
     assert set(body["facets"]) == {"category", "condition", "city"}
     assert body["price_stats"] == {"min": 59_00, "max": 59_00}
+
+
+def test_answers_are_the_documented_schemas(client: TestClient, market: Market) -> None:
+    # The routes serialise their answers themselves: the API docs must still name them.
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, schema in ((SEARCH, "SearchOut"), (SUGGEST, "SuggestOut")):
+        ok = paths[path]["get"]["responses"]["200"]["content"]["application/json"]
+        assert ok["schema"]["$ref"].endswith(f"/{schema}")
+    SearchOut.model_validate(_search(client, q="双肩"))
+    suggested = client.get(SUGGEST, params={"q": "shuang"})
+    assert suggested.headers["content-type"] == "application/json"
+    SuggestOut.model_validate(suggested.json())
 
 
 def test_highlighting_marks_the_match_and_escapes_the_rest_of_the_title(
