@@ -282,15 +282,11 @@ def assemble(
 ) -> list[int]:
     """Up to `count` unseen goods ids in feed order, from candidates in any order (a goods
     listed twice counts with its best score); see `lay_out`."""
-    return lay_out(
-        ShopperOrder.of(sorted(scored, key=_rank_key)),
-        config=config,
-        seen=seen,
-        count=count,
-        seed=seed,
-        offset=offset,
-        recent=recent,
+    order = ShopperOrder.of(sorted(scored, key=_rank_key))
+    page = lay_out(
+        order, config=config, seen=seen, count=count, seed=seed, offset=offset, recent=recent
     )
+    return [goods.goods_id for goods in page]
 
 
 def lay_out(
@@ -302,32 +298,13 @@ def lay_out(
     seed: int,
     offset: int = 0,
     recent: Sequence[Candidate | Placed] = (),
-) -> list[int]:
-    """Up to `count` unseen goods ids in feed order; fewer only when the pool runs out.
+) -> list[Candidate]:
+    """Up to `count` unseen goods in feed order; fewer only when the pool runs out.
 
     `order` is read only as far as the page needs. `offset` is the page's absolute
     position in the feed and `recent` the goods shown right before it (oldest first);
     both default to a feed that starts here.
     """
-    return [
-        chosen.goods_id
-        for chosen in lay_out_goods(
-            order, config=config, seen=seen, count=count, seed=seed, offset=offset, recent=recent
-        )
-    ]
-
-
-def lay_out_goods(
-    order: ShopperOrder,
-    *,
-    config: RankingConfig,
-    seen: AbstractSet[int],
-    count: int,
-    seed: int,
-    offset: int = 0,
-    recent: Sequence[Candidate | Placed] = (),
-) -> list[Candidate]:
-    """`lay_out`, giving the goods placed rather than their ids."""
     if count < 0 or offset < 0:
         raise ValueError("count and offset cannot be negative")
     taken = set(seen)  # shared: a goods taken from one stream is gone from the other

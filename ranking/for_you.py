@@ -22,7 +22,7 @@ from catalog.events.models import Event
 from catalog.goods.models import Goods, GoodsStatus
 from ranking.config import RankingConfig
 from ranking.counters import HotCounter
-from ranking.feed import Blend, Candidate, Placed, Ranked, for_shopper, lay_out_goods
+from ranking.feed import Blend, Candidate, Placed, Ranked, for_shopper, lay_out
 from ranking.home import listed_in_order
 from ranking.similar import co_occurrence, item_popularity, sessionize, similar_items
 
@@ -360,7 +360,7 @@ def for_you_page(
     elif city:
         # Cold start: what is listed near the shopper.
         sources.append(_section(session, counter, pool, ("city", city), shared.blend))
-    page = lay_out_goods(
+    page = lay_out(
         for_shopper(sources, affinity=affinity, config=config),
         config=config,
         seen=set(served),

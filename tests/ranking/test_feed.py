@@ -430,7 +430,8 @@ def test_merging_pre_scored_sources_gives_the_feed_of_scoring_everything_per_pag
     )
     scored = score_candidates(everything.values(), config=config, now=NOW, affinity=affinity)
 
-    page = lay_out(merged, config=config, seen=seen, count=60, seed=trial, offset=40)
+    placed = lay_out(merged, config=config, seen=seen, count=60, seed=trial, offset=40)
+    page = [goods.goods_id for goods in placed]
     assert page == assemble(scored, config=config, seen=seen, count=60, seed=trial, offset=40)
     assert len(page) == 60
     assert not seen & set(page)
@@ -453,7 +454,7 @@ def test_a_page_reads_the_ranked_streams_only_as_far_as_it_needs() -> None:
             for top in tops
         },
     )
-    page = lay_out(order, config=MIXED, seen=set(), count=6, seed=11)
+    page = [goods.goods_id for goods in lay_out(order, config=MIXED, seen=set(), count=6, seed=11)]
     assert page == assemble(pool, config=MIXED, seen=set(), count=6, seed=11)
     assert len(read) < 30  # of 60 + 12: caps and exploration look a little further
 
