@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.web.conftest import LiveServer
 
@@ -19,8 +20,9 @@ def test_the_h5_app_is_served_with_its_tab_bar(phone: Any, live_server: LiveServ
     assert labels == ["首页", "分类", "发布", "消息", "我的"]
     phone.get_by_role("link", name="分类").click()
     # Once its categories are in, the page notes the chosen one in the address (?c=...).
-    assert re.search(r"#/categories(\?c=\d+)?$", phone.url), phone.url
-    assert tabs.get_by_role("link", name="分类").get_attribute("aria-current") == "page"
+    # Both change as the router renders, after the click returns: wait for them.
+    expect(phone).to_have_url(re.compile(r"#/categories(\?c=\d+)?$"))
+    expect(tabs.get_by_role("link", name="分类")).to_have_attribute("aria-current", "page")
 
 
 def test_an_unknown_address_says_so(phone: Any, live_server: LiveServer) -> None:
