@@ -204,6 +204,7 @@ def _for_you_page(
         sessions: FeedSessions = request.app.state.feed_sessions
         feed = sessions.get(state.request_id)
         served = feed.served[: state.offset]
+        placed = feed.placed_before(state.offset)
         actor = f"u:{login[0].id}" if login else (f"d:{device_id}" if device_id else None)
         counter = hot_counter(request, session, active.version)
         page = for_you_page(
@@ -219,10 +220,10 @@ def _for_you_page(
             now=utcnow(),
             # A feed whose session expired reads it again.
             affinity=feed.affinity if state.offset else None,
-            placed=feed.placed_before(state.offset),
+            placed=placed,
         )
         served += page.goods_ids
-        placed = feed.placed_before(state.offset) + page.placed
+        placed += page.placed
         sessions.put(state.request_id, FeedSession(served, page.affinity, placed))
         cards: GoodsCards = request.app.state.goods_cards
         next_state = FeedCursor(state.request_id, len(served), state.config_version)
