@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -23,7 +23,7 @@ from catalog.goods.models import Goods, GoodsStatus
 from ranking.config import RankingConfig
 from ranking.counters import HotCounter
 from ranking.feed import Blend, Candidate, Placed, Ranked, for_shopper, lay_out
-from ranking.home import listed_in_order
+from ranking.home import in_given_order, listed_in_order
 from ranking.similar import co_occurrence, item_popularity, sessionize, similar_items
 
 POOL = 300  # hot and new candidates each; enough for many pages of 20
@@ -163,15 +163,9 @@ def _listings_in_order(session: Session, goods_ids: Sequence[int]) -> list[_List
     """The listed ones among `goods_ids`, in that order, as rows of the candidate columns."""
     if not goods_ids:
         return []
-    found = {
-        row.id: row
-        for row in session.execute(
-            select(*_CANDIDATE_COLUMNS).where(
-                Goods.id.in_(goods_ids), Goods.status == GoodsStatus.LISTED
-            )
-        )
-    }
-    return [found[goods_id] for goods_id in goods_ids if goods_id in found]
+    listed = Goods.id.in_(goods_ids), Goods.status == GoodsStatus.LISTED
+    found: Iterable[_Listing] = session.execute(select(*_CANDIDATE_COLUMNS).where(*listed))
+    return in_given_order(found, goods_ids)
 
 
 def _newest_candidates(
@@ -367,7 +361,7 @@ def for_you_page(
         count=count,
         seed=seed,
         offset=len(served),
-        recent=placed[-config.diversity_window :],
+        recent=placed,
     )
     return ForYouPage(
         [goods.goods_id for goods in page],

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,17 +28,29 @@ class HomeFeed:
     new: list[GoodsView]
 
 
+class _WithId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+WithId = TypeVar("WithId", bound=_WithId)
+
+
+def in_given_order(found: Iterable[WithId], goods_ids: Sequence[int]) -> list[WithId]:
+    """`found` (goods or rows, in any order) in the order of `goods_ids`; ids not found are
+    skipped."""
+    by_id = {item.id: item for item in found}
+    return [by_id[goods_id] for goods_id in goods_ids if goods_id in by_id]
+
+
 def listed_in_order(session: Session, goods_ids: Sequence[int], limit: int) -> list[Goods]:
     """The listed ones among `goods_ids`, in the given order (sold or delisted are skipped)."""
     if not goods_ids:
         return []
-    found = {
-        goods.id: goods
-        for goods in session.scalars(
-            select(Goods).where(Goods.id.in_(goods_ids), Goods.status == GoodsStatus.LISTED)
-        )
-    }
-    return [found[i] for i in goods_ids if i in found][:limit]
+    found = session.scalars(
+        select(Goods).where(Goods.id.in_(goods_ids), Goods.status == GoodsStatus.LISTED)
+    )
+    return in_given_order(found, goods_ids)[:limit]
 
 
 def newest_listed(session: Session, limit: int) -> list[Goods]:
